@@ -1,0 +1,1 @@
+//! References for activation (to be written).

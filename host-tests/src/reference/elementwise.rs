@@ -1,0 +1,1 @@
+//! References for elementwise (to be written).

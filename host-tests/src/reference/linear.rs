@@ -1,0 +1,1 @@
+//! References for linear (to be written).

@@ -1,0 +1,1 @@
+//! References for num (to be written).

@@ -1,0 +1,1 @@
+//! References for pool (to be written).

@@ -1,0 +1,1 @@
+//! References for softmax (to be written).

@@ -1,0 +1,1 @@
+//! dense kernels (to be written).

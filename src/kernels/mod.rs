@@ -1,0 +1,154 @@
+//! Kernels: pure functions over caller-owned slices, in the style of CMSIS-NN.
+//!
+//! # Contracts shared by every kernel
+//!
+//! - Tensors are dense, row-major, and feature maps are NHWC (`[batch, height, width, channels]`);
+//!   each kernel's `# Shapes` section gives its layouts.
+//! - Every slice length is checked once on entry against the shape; a mismatch returns
+//!   [`ShapeError`](crate::ShapeError) and writes nothing. Kernels never panic.
+//! - int8 kernels follow the TFLite int8 specification: inputs carry an offset (`-zero_point`),
+//!   products are accumulated in `i32`, an `i32` bias is added, the sum is requantized per output
+//!   channel with a [`Requantizer`](crate::num::quant::Requantizer), the output offset added, and
+//!   the result clamped to a fused activation range ([`ActivationS8`]).
+//! - Kernels that need scratch memory have a `*_scratch_len` function returning the number of
+//!   elements the caller must provide.
+//!
+//! [`generic`] holds the portable reference implementations; architecture-specific kernels are
+//! selected at compile time and must agree with them bit for bit (int8) or within a stated
+//! tolerance (f32).
+
+pub mod generic;
+
+/// Output clamp of an int8 kernel: the fused activation, expressed in the output's quantized
+/// domain (for example ReLU6 is `[quantize(0), quantize(6)]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ActivationS8 {
+    /// Smallest output value.
+    pub min: i8,
+    /// Largest output value.
+    pub max: i8,
+}
+
+impl ActivationS8 {
+    /// No activation: the whole int8 range.
+    pub const NONE: ActivationS8 = ActivationS8 {
+        min: i8::MIN,
+        max: i8::MAX,
+    };
+
+    /// Clamps an already offset output value into the range and narrows it to `i8`.
+    #[inline]
+    pub fn clamp(self, x: i32) -> i8 {
+        x.clamp(self.min as i32, self.max as i32) as i8
+    }
+}
+
+/// Output clamp of an f32 kernel (fused activation): `[min, max]`, for example `[0, inf]` for
+/// ReLU. NaN inputs stay NaN.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ActivationF32 {
+    /// Smallest output value.
+    pub min: f32,
+    /// Largest output value.
+    pub max: f32,
+}
+
+impl ActivationF32 {
+    /// No activation.
+    pub const NONE: ActivationF32 = ActivationF32 {
+        min: f32::NEG_INFINITY,
+        max: f32::INFINITY,
+    };
+    /// ReLU: `max(x, 0)`.
+    pub const RELU: ActivationF32 = ActivationF32 {
+        min: 0.0,
+        max: f32::INFINITY,
+    };
+    /// ReLU6: `min(max(x, 0), 6)`.
+    pub const RELU6: ActivationF32 = ActivationF32 { min: 0.0, max: 6.0 };
+
+    /// Clamps `x` into the range; NaN is passed through unchanged.
+    #[inline]
+    pub fn clamp(self, x: f32) -> f32 {
+        if x < self.min {
+            self.min
+        } else if x > self.max {
+            self.max
+        } else {
+            x
+        }
+    }
+}
+
+/// Padding of convolutions and pooling, as TFLite/TensorFlow define it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Padding {
+    /// No padding: only windows that fit entirely inside the input.
+    /// `out = ceil((in - dilation*(k-1)) / stride)`.
+    Valid,
+    /// Zero padding so that `out = ceil(in / stride)`; the total padding is split with the smaller
+    /// half before (top/left) and the larger after, as TensorFlow does.
+    Same,
+}
+
+/// Output length and padding before, along one spatial axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AxisGeometry {
+    /// Output length.
+    pub out: usize,
+    /// Zero padding before the first input element (top or left).
+    pub pad_before: usize,
+}
+
+/// Computes output length and leading padding along one axis.
+///
+/// # Errors
+/// [`ShapeError::Parameter`](crate::ShapeError::Parameter) if `kernel`, `stride` or `dilation` is
+/// zero, or the output would be empty; [`ShapeError::Dimension`](crate::ShapeError::Dimension) if
+/// `input` is zero or the effective kernel size overflows.
+pub fn axis_geometry(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+    padding: Padding,
+) -> Result<AxisGeometry, crate::ShapeError> {
+    use crate::ShapeError;
+    if kernel == 0 || stride == 0 || dilation == 0 {
+        return Err(ShapeError::Parameter);
+    }
+    if input == 0 {
+        return Err(ShapeError::Dimension);
+    }
+    let effective = (kernel - 1)
+        .checked_mul(dilation)
+        .and_then(|v| v.checked_add(1))
+        .ok_or(ShapeError::Dimension)?;
+    match padding {
+        Padding::Valid => {
+            if effective > input {
+                return Err(ShapeError::Parameter);
+            }
+            Ok(AxisGeometry {
+                out: (input - effective) / stride + 1,
+                pad_before: 0,
+            })
+        }
+        Padding::Same => {
+            let out = input.div_ceil(stride);
+            let needed = (out - 1)
+                .checked_mul(stride)
+                .and_then(|v| v.checked_add(effective))
+                .ok_or(ShapeError::Dimension)?;
+            let total = needed.saturating_sub(input);
+            Ok(AxisGeometry {
+                out,
+                pad_before: total / 2,
+            })
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! # tinytune
+//!
+//! A `no_std`, allocation-free kit for running **and training** small neural networks on
+//! microcontrollers (Cortex-M0+/M4F/M7, RV32).
+//!
+//! The crate is built in layers, each using only the ones below it:
+//!
+//! - [`num`]: fixed-point arithmetic (Q7/Q15/Q31), int8 affine quantization with a TFLite-exact
+//!   requantizer, and the f32 math functions (`libm`, or `micromath` with the `fast-math` feature).
+//! - [`kernels`]: pure functions over caller-owned slices, CMSIS-NN style: dense, batched matmul,
+//!   convolutions, pooling, elementwise and activation kernels, in f32 and int8.
+//!
+//! Every buffer belongs to the caller. Kernels check the lengths of the slices they are given once,
+//! on entry, and return a [`ShapeError`] instead of panicking; the loops behind that check do no
+//! further bounds work the compiler cannot remove.
+//!
+//! # Features
+//!
+//! - `defmt`: derives `defmt::Format` on public types and turns the internal logging shim on.
+//! - `fast-math`: `num::math` uses micromath's approximations instead of libm.
+#![cfg_attr(not(test), no_std)]
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+#[macro_use]
+mod fmt;
+
+pub mod error;
+pub mod kernels;
+pub mod num;
+
+pub use error::{Buffer, QuantError, ShapeError};

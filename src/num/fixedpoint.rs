@@ -1,0 +1,1 @@
+//! gemmlowp-style fixed-point (to be written).
