@@ -132,7 +132,11 @@ pub(crate) fn check_len(buffer: Buffer, expected: usize, actual: usize) -> Resul
 
 /// Returns `Ok(())` when `actual >= needed` (scratch buffers may be longer than needed).
 #[inline]
-pub(crate) fn check_min_len(buffer: Buffer, needed: usize, actual: usize) -> Result<(), ShapeError> {
+pub(crate) fn check_min_len(
+    buffer: Buffer,
+    needed: usize,
+    actual: usize,
+) -> Result<(), ShapeError> {
     if actual >= needed {
         Ok(())
     } else {

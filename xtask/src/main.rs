@@ -1,2 +1,49 @@
-//! `cargo xtask`: the one entry point for CI.
-fn main() {}
+//! `cargo xtask <command>`: the one entry point for CI.
+//!
+//! - `ci`: formatting, clippy (host and the three targets), the host tests, docs, the no_std
+//!   cross builds of the core, and the on-target tests of every emulated board. Every step runs
+//!   even if an earlier one failed; the run ends with one line `N passed, N failed` (each host step
+//!   counts as one check, each on-target test as one).
+//! - `size`: flash and RAM of each firmware (release build, `llvm-size`).
+//! - `vectors`: regenerates the committed on-target test vectors from the host references.
+
+mod boards;
+mod ci;
+mod size;
+mod util;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = util::workspace_root();
+    match args.first().map(String::as_str) {
+        Some("ci") => ci::run(&root),
+        Some("size") => size::run(&root),
+        Some("vectors") => {
+            if util::cargo(
+                &root,
+                &[
+                    "run",
+                    "--quiet",
+                    "-p",
+                    "tinytune-host-tests",
+                    "--bin",
+                    "gen-vectors",
+                ],
+            )
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+            {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        _ => {
+            eprintln!("usage: cargo xtask <ci | size | vectors>");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Reference implementations, one module per kernel family.
-pub mod num;
-pub mod linear;
-pub mod pool;
-pub mod elementwise;
 pub mod activation;
+pub mod elementwise;
+pub mod linear;
+pub mod num;
+pub mod pool;
 pub mod softmax;

@@ -1,0 +1,250 @@
+//! `cargo xtask ci`: every check CI runs, each one run even if others fail.
+
+use crate::boards::{BOARDS, CORE_TARGETS};
+use crate::util::cargo;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+/// Tally of checks.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn record(&mut self, name: &str, ok: bool) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            self.failures.push(name.to_string());
+        }
+    }
+}
+
+/// Runs `cmd`, writes its combined output to `target/ci-logs/<name>.log`, prints a one-line
+/// verdict (and the log's tail on failure). Returns success and the output.
+fn step(root: &Path, name: &str, mut cmd: Command) -> (bool, String) {
+    let start = Instant::now();
+    let result = cmd.output();
+    let secs = start.elapsed().as_secs_f32();
+    let (ok, text) = match result {
+        Ok(out) => {
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            (out.status.success(), text)
+        }
+        Err(e) => (false, format!("could not start {cmd:?}: {e}")),
+    };
+    let logs = root.join("target").join("ci-logs");
+    let _ = fs::create_dir_all(&logs);
+    let log = logs.join(format!("{}.log", name.replace(['/', ' '], "_")));
+    let _ = fs::write(&log, &text);
+    println!("{} {name} ({secs:.1} s)", if ok { "PASS" } else { "FAIL" });
+    if !ok {
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(40)..];
+        for line in tail {
+            println!("    | {line}");
+        }
+        println!("    (full log: {})", log.display());
+    }
+    (ok, text)
+}
+
+/// Counts defmt-test results in the output of `cargo test` on a board: each test binary prints
+/// `(k/N) running `name`...` before each test and `all tests passed!` at the end; it stops at the
+/// first failing test, so a binary that did not finish counts its last started test and every
+/// test it never reached as failed.
+pub fn count_defmt_tests(output: &str) -> (usize, usize) {
+    let (mut passed, mut failed) = (0, 0);
+    let mut current: Option<(usize, usize)> = None; // (k, N) of the last started test
+    let mut close = |current: &mut Option<(usize, usize)>, all_passed: bool| {
+        if let Some((k, n)) = current.take() {
+            if all_passed {
+                passed += n;
+            } else {
+                passed += k - 1;
+                failed += n - (k - 1);
+            }
+        }
+    };
+    for line in output.lines() {
+        let line = line.trim();
+        if line.starts_with("Running ") {
+            close(&mut current, false);
+        } else if let Some(rest) = line.strip_prefix('(') {
+            if let Some((frac, tail)) = rest.split_once(')') {
+                if tail.trim_start().starts_with("running") {
+                    if let Some((k, n)) = frac.split_once('/') {
+                        if let (Ok(k), Ok(n)) = (k.parse(), n.parse()) {
+                            current = Some((k, n));
+                        }
+                    }
+                }
+            }
+        } else if line.ends_with("all tests passed!") {
+            close(&mut current, true);
+        }
+    }
+    close(&mut current, false);
+    (passed, failed)
+}
+
+pub fn run(root: &Path) -> ExitCode {
+    let mut t = Tally::default();
+    let check = |t: &mut Tally, name: &str, cmd: Command| {
+        let (ok, _) = step(root, name, cmd);
+        t.record(name, ok);
+    };
+
+    check(
+        &mut t,
+        "fmt",
+        cargo(root, &["fmt", "--all", "--", "--check"]),
+    );
+    check(
+        &mut t,
+        "clippy host",
+        cargo(
+            root,
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+    );
+    check(
+        &mut t,
+        "clippy host all-features",
+        cargo(
+            root,
+            &[
+                "clippy",
+                "-p",
+                "tinytune",
+                "--all-features",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+    );
+    check(&mut t, "test", cargo(root, &["test", "--workspace"]));
+    check(
+        &mut t,
+        "test fast-math",
+        cargo(
+            root,
+            &["test", "-p", "tinytune", "--lib", "--features", "fast-math"],
+        ),
+    );
+    let mut doc = cargo(
+        root,
+        &["doc", "-p", "tinytune", "--no-deps", "--all-features"],
+    );
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    check(&mut t, "doc", doc);
+
+    // The core alone, as its own package, so no std dependency of a host crate can leak in
+    // through feature unification.
+    for target in CORE_TARGETS {
+        for (label, features) in [
+            ("no features", None),
+            ("all features", Some("--all-features")),
+        ] {
+            let mut args = vec!["clippy", "-p", "tinytune", "--target", target];
+            args.extend(features);
+            args.extend(["--", "-D", "warnings"]);
+            check(
+                &mut t,
+                &format!("build+clippy {target} {label}"),
+                cargo(root, &args),
+            );
+        }
+    }
+
+    for board in BOARDS {
+        let dir = root.join("boards").join(board.dir);
+        check(
+            &mut t,
+            &format!("{} fmt", board.dir),
+            cargo(&dir, &["fmt", "--", "--check"]),
+        );
+        check(
+            &mut t,
+            &format!("{} clippy", board.dir),
+            cargo(
+                &dir,
+                &[
+                    "clippy",
+                    "--release",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ),
+        );
+        check(
+            &mut t,
+            &format!("{} run", board.dir),
+            cargo(&dir, &["run", "--release"]),
+        );
+        let name = format!("{} on-target tests", board.dir);
+        let (ok, out) = step(
+            root,
+            &name,
+            cargo(&dir, &["test", "--release", "--no-fail-fast"]),
+        );
+        let (p, f) = count_defmt_tests(&out);
+        println!("    {}: {p} passed, {f} failed on target", board.dir);
+        t.passed += p;
+        t.failed += f;
+        if !ok || f > 0 || p == 0 {
+            t.failed += usize::from(f == 0);
+            t.failures.push(name);
+        }
+    }
+
+    if !t.failures.is_empty() {
+        println!("failed: {}", t.failures.join("; "));
+    }
+    println!("{} passed, {} failed", t.passed, t.failed);
+    if t.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_defmt_tests;
+
+    #[test]
+    fn counts_a_clean_run() {
+        let out = "     Running tests/a.rs (x)\n(1/2) running `a`...\n(2/2) running `b`...\nall tests passed!\n";
+        assert_eq!(count_defmt_tests(out), (2, 0));
+    }
+
+    #[test]
+    fn counts_a_failure_and_the_tests_never_reached() {
+        let out = "Running tests/a.rs\n(1/3) running `a`...\n(2/3) running `b`...\npanicked\n\
+                   Running tests/b.rs\n(1/1) running `c`...\nall tests passed!\n";
+        assert_eq!(count_defmt_tests(out), (2, 2));
+    }
+
+    #[test]
+    fn counts_nothing_without_output() {
+        assert_eq!(count_defmt_tests("error: could not compile"), (0, 0));
+    }
+}
