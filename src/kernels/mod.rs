@@ -19,6 +19,9 @@
 
 pub mod generic;
 
+use crate::error::{Buffer, ShapeError};
+use crate::num::quant::Requantizer;
+
 /// Output clamp of an int8 kernel: the fused activation, expressed in the output's quantized
 /// domain (for example ReLU6 is `[quantize(0), quantize(6)]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,9 +41,67 @@ impl ActivationS8 {
     };
 
     /// Clamps an already offset output value into the range and narrows it to `i8`.
+    ///
+    /// A range with `min > max` does not panic: the result is then `max`.
     #[inline]
     pub fn clamp(self, x: i32) -> i8 {
-        x.clamp(self.min as i32, self.max as i32) as i8
+        // `max` then `min` rather than `i32::clamp`, which panics when `min > max`; the fields are
+        // public, so a malformed range must still have a defined result.
+        x.max(self.min as i32).min(self.max as i32) as i8
+    }
+}
+
+/// Quantization arguments of an int8 kernel with a weight tensor (dense, convolutions), following
+/// the TFLite int8 specification.
+///
+/// Weights are symmetric (zero point 0), so they carry no offset. The kernel computes, for each
+/// output element of output channel `c`,
+/// `clamp(requant[c].apply(bias[c] + sum((input + input_offset) * weight)) + output_offset)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct QuantArgsS8<'a> {
+    /// Added to every input value: `-input_zero_point`.
+    pub input_offset: i32,
+    /// Added to every requantized accumulator: `output_zero_point`.
+    pub output_offset: i32,
+    /// Requantizers: a slice of length 1 (per-tensor) or one per output channel (per-channel).
+    pub requant: &'a [Requantizer],
+    /// Fused activation, in the output's quantized domain.
+    pub act: ActivationS8,
+}
+
+impl QuantArgsS8<'_> {
+    /// Checks that `requant` has length 1 or `channels`.
+    ///
+    /// The error reports `channels` as the expected length: per-channel is the general case.
+    pub(crate) fn check_requant(&self, channels: usize) -> Result<(), ShapeError> {
+        let actual = self.requant.len();
+        if actual == 1 || actual == channels {
+            Ok(())
+        } else {
+            Err(ShapeError::Length {
+                buffer: Buffer::Requant,
+                expected: channels,
+                actual,
+            })
+        }
+    }
+
+    /// Turns the `i32` accumulator of output channel `channel` into the int8 output.
+    ///
+    /// Callers have run [`check_requant`](Self::check_requant), so the index is in bounds. The
+    /// output offset is added with saturation: for in-spec offsets (`-128..=127`) it never
+    /// saturates, and for any other value the clamp that follows gives the same result as exact
+    /// arithmetic would.
+    #[inline]
+    pub(crate) fn output(&self, acc: i32, channel: usize) -> i8 {
+        let requant = if self.requant.len() == 1 {
+            self.requant[0]
+        } else {
+            self.requant[channel]
+        };
+        self.act
+            .clamp(requant.apply(acc).saturating_add(self.output_offset))
     }
 }
 
