@@ -111,6 +111,7 @@ fn batch_matmul_s8_extreme_offsets_do_not_panic() {
         },
         act: ActivationS8::NONE,
     };
+    // Whatever the wrapped accumulator, adding an output offset of i32::MAX saturates high.
     let mut out = [0i8];
     batch_matmul_s8(
         shape,
