@@ -5,11 +5,11 @@
 //! - Tensors are dense, row-major, and feature maps are NHWC (`[batch, height, width, channels]`);
 //!   each kernel's `# Shapes` section gives its layouts.
 //! - Every slice length is checked once on entry against the shape; a mismatch returns
-//!   [`ShapeError`](crate::ShapeError) and writes nothing. Kernels never panic.
+//!   [`ShapeError`] and writes nothing. Kernels never panic.
 //! - int8 kernels follow the TFLite int8 specification: inputs carry an offset (`-zero_point`),
 //!   products are accumulated in `i32`, an `i32` bias is added, the sum is requantized per output
-//!   channel with a [`Requantizer`](crate::num::quant::Requantizer), the output offset added, and
-//!   the result clamped to a fused activation range ([`ActivationS8`]).
+//!   channel with a [`Requantizer`], the output offset added, and the result clamped to a fused
+//!   activation range ([`ActivationS8`]).
 //! - Kernels that need scratch memory have a `*_scratch_len` function returning the number of
 //!   elements the caller must provide.
 //!
@@ -168,17 +168,15 @@ pub struct AxisGeometry {
 /// Computes output length and leading padding along one axis.
 ///
 /// # Errors
-/// [`ShapeError::Parameter`](crate::ShapeError::Parameter) if `kernel`, `stride` or `dilation` is
-/// zero, or the output would be empty; [`ShapeError::Dimension`](crate::ShapeError::Dimension) if
-/// `input` is zero or the effective kernel size overflows.
+/// [`ShapeError::Parameter`] if `kernel`, `stride` or `dilation` is zero, or the output would be
+/// empty; [`ShapeError::Dimension`] if `input` is zero or the effective kernel size overflows.
 pub fn axis_geometry(
     input: usize,
     kernel: usize,
     stride: usize,
     dilation: usize,
     padding: Padding,
-) -> Result<AxisGeometry, crate::ShapeError> {
-    use crate::ShapeError;
+) -> Result<AxisGeometry, ShapeError> {
     if kernel == 0 || stride == 0 || dilation == 0 {
         return Err(ShapeError::Parameter);
     }

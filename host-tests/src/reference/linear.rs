@@ -340,7 +340,7 @@ pub fn eval_i64(
 /// 3. `RoundingDivideByPOT` by `max(-shift, 0)`: rounded to nearest, ties away from zero.
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
     let (lo, hi) = (i32::MIN as i128, i32::MAX as i128);
-    let left = shift.max(0).min(32) as u32;
+    let left = shift.clamp(0, 32) as u32;
     let right = (-(shift as i64)).clamp(0, 31) as u32;
     let shifted = ((x as i128) << left).clamp(lo, hi);
     let high = (shifted * multiplier as i128 + (1i128 << 30))

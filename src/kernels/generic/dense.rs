@@ -119,9 +119,9 @@ pub fn dense_f32(
     Ok(())
 }
 
-/// int8 dense layer (TFLite `FullyConnected`, int8):
-/// `output[b, o] = clamp(requant[o](bias[o] + sum_i (input[b, i] + input_offset) * weights[o, i])
-/// + output_offset)`.
+/// int8 dense layer (TFLite `FullyConnected`, int8): with
+/// `acc = bias[o] + sum_i (input[b, i] + input_offset) * weights[o, i]`,
+/// `output[b, o] = clamp(requant[o].apply(acc) + output_offset)`.
 ///
 /// Products are accumulated in `i32` with wrapping arithmetic: TFLite leaves an overflowing
 /// accumulator undefined, here it wraps (modulo 2^32) so that no input can panic. With in-spec
