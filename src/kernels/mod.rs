@@ -5,11 +5,11 @@
 //! - Tensors are dense, row-major, and feature maps are NHWC (`[batch, height, width, channels]`);
 //!   each kernel's `# Shapes` section gives its layouts.
 //! - Every slice length is checked once on entry against the shape; a mismatch returns
-//!   [`ShapeError`](crate::ShapeError) and writes nothing. Kernels never panic.
+//!   [`ShapeError`] and writes nothing. Kernels never panic.
 //! - int8 kernels follow the TFLite int8 specification: inputs carry an offset (`-zero_point`),
 //!   products are accumulated in `i32`, an `i32` bias is added, the sum is requantized per output
-//!   channel with a [`Requantizer`](crate::num::quant::Requantizer), the output offset added, and
-//!   the result clamped to a fused activation range ([`ActivationS8`]).
+//!   channel with a [`Requantizer`], the output offset added, and the result clamped to a fused
+//!   activation range ([`ActivationS8`]).
 //! - Kernels that need scratch memory have a `*_scratch_len` function returning the number of
 //!   elements the caller must provide.
 //!
@@ -18,6 +18,9 @@
 //! tolerance (f32).
 
 pub mod generic;
+
+use crate::error::{Buffer, ShapeError};
+use crate::num::quant::Requantizer;
 
 /// Output clamp of an int8 kernel: the fused activation, expressed in the output's quantized
 /// domain (for example ReLU6 is `[quantize(0), quantize(6)]`).
@@ -38,9 +41,67 @@ impl ActivationS8 {
     };
 
     /// Clamps an already offset output value into the range and narrows it to `i8`.
+    ///
+    /// A range with `min > max` does not panic: the result is then `max`.
     #[inline]
     pub fn clamp(self, x: i32) -> i8 {
-        x.clamp(self.min as i32, self.max as i32) as i8
+        // `max` then `min` rather than `i32::clamp`, which panics when `min > max`; the fields are
+        // public, so a malformed range must still have a defined result.
+        x.max(self.min as i32).min(self.max as i32) as i8
+    }
+}
+
+/// Quantization arguments of an int8 kernel with a weight tensor (dense, convolutions), following
+/// the TFLite int8 specification.
+///
+/// Weights are symmetric (zero point 0), so they carry no offset. The kernel computes, for each
+/// output element of output channel `c`,
+/// `clamp(requant[c].apply(bias[c] + sum((input + input_offset) * weight)) + output_offset)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct QuantArgsS8<'a> {
+    /// Added to every input value: `-input_zero_point`.
+    pub input_offset: i32,
+    /// Added to every requantized accumulator: `output_zero_point`.
+    pub output_offset: i32,
+    /// Requantizers: a slice of length 1 (per-tensor) or one per output channel (per-channel).
+    pub requant: &'a [Requantizer],
+    /// Fused activation, in the output's quantized domain.
+    pub act: ActivationS8,
+}
+
+impl QuantArgsS8<'_> {
+    /// Checks that `requant` has length 1 or `channels`.
+    ///
+    /// The error reports `channels` as the expected length: per-channel is the general case.
+    pub(crate) fn check_requant(&self, channels: usize) -> Result<(), ShapeError> {
+        let actual = self.requant.len();
+        if actual == 1 || actual == channels {
+            Ok(())
+        } else {
+            Err(ShapeError::Length {
+                buffer: Buffer::Requant,
+                expected: channels,
+                actual,
+            })
+        }
+    }
+
+    /// Turns the `i32` accumulator of output channel `channel` into the int8 output.
+    ///
+    /// Callers have run [`check_requant`](Self::check_requant), so the index is in bounds. The
+    /// output offset is added with saturation: for in-spec offsets (`-128..=127`) it never
+    /// saturates, and for any other value the clamp that follows gives the same result as exact
+    /// arithmetic would.
+    #[inline]
+    pub(crate) fn output(&self, acc: i32, channel: usize) -> i8 {
+        let requant = if self.requant.len() == 1 {
+            self.requant[0]
+        } else {
+            self.requant[channel]
+        };
+        self.act
+            .clamp(requant.apply(acc).saturating_add(self.output_offset))
     }
 }
 
@@ -107,17 +168,15 @@ pub struct AxisGeometry {
 /// Computes output length and leading padding along one axis.
 ///
 /// # Errors
-/// [`ShapeError::Parameter`](crate::ShapeError::Parameter) if `kernel`, `stride` or `dilation` is
-/// zero, or the output would be empty; [`ShapeError::Dimension`](crate::ShapeError::Dimension) if
-/// `input` is zero or the effective kernel size overflows.
+/// [`ShapeError::Parameter`] if `kernel`, `stride` or `dilation` is zero, or the output would be
+/// empty; [`ShapeError::Dimension`] if `input` is zero or the effective kernel size overflows.
 pub fn axis_geometry(
     input: usize,
     kernel: usize,
     stride: usize,
     dilation: usize,
     padding: Padding,
-) -> Result<AxisGeometry, crate::ShapeError> {
-    use crate::ShapeError;
+) -> Result<AxisGeometry, ShapeError> {
     if kernel == 0 || stride == 0 || dilation == 0 {
         return Err(ShapeError::Parameter);
     }

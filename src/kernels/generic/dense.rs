@@ -1,1 +1,178 @@
-//! dense kernels (to be written).
+//! Dense (fully connected) layer kernels, TFLite `FullyConnected` layout.
+//!
+//! `output[b, o] = act(bias[o] + sum_i input[b, i] * weights[o, i])`. The weights are stored one
+//! output neuron per row (`[out_features, in_features]`), so each output is a dot product of two
+//! contiguous rows.
+
+use crate::error::{check_len, product, Buffer, ShapeError};
+use crate::kernels::{ActivationF32, QuantArgsS8};
+
+/// The dimensions of a dense layer call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DenseShape {
+    /// Number of input rows processed in one call.
+    pub batch: usize,
+    /// Length of one input row.
+    pub in_features: usize,
+    /// Length of one output row (number of neurons).
+    pub out_features: usize,
+}
+
+impl DenseShape {
+    /// Number of input elements, `batch * in_features`.
+    ///
+    /// # Errors
+    /// [`ShapeError::Dimension`] if a dimension is zero or the product overflows.
+    pub fn input_len(&self) -> Result<usize, ShapeError> {
+        self.check_dims()?;
+        product(&[self.batch, self.in_features])
+    }
+
+    /// Number of weights, `out_features * in_features`.
+    ///
+    /// # Errors
+    /// [`ShapeError::Dimension`] if a dimension is zero or the product overflows.
+    pub fn weights_len(&self) -> Result<usize, ShapeError> {
+        self.check_dims()?;
+        product(&[self.out_features, self.in_features])
+    }
+
+    /// Number of output elements, `batch * out_features`.
+    ///
+    /// # Errors
+    /// [`ShapeError::Dimension`] if a dimension is zero or the product overflows.
+    pub fn output_len(&self) -> Result<usize, ShapeError> {
+        self.check_dims()?;
+        product(&[self.batch, self.out_features])
+    }
+
+    fn check_dims(&self) -> Result<(), ShapeError> {
+        if self.batch == 0 || self.in_features == 0 || self.out_features == 0 {
+            Err(ShapeError::Dimension)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Checks every buffer length shared by the f32 and int8 kernels, in argument order.
+    fn check_buffers(
+        &self,
+        input: usize,
+        weights: usize,
+        bias: Option<usize>,
+        output: usize,
+    ) -> Result<(), ShapeError> {
+        check_len(Buffer::Input, self.input_len()?, input)?;
+        check_len(Buffer::Weights, self.weights_len()?, weights)?;
+        if let Some(bias) = bias {
+            check_len(Buffer::Bias, self.out_features, bias)?;
+        }
+        check_len(Buffer::Output, self.output_len()?, output)
+    }
+}
+
+/// f32 dense layer: `output[b, o] = act(bias[o] + sum_i input[b, i] * weights[o, i])`.
+///
+/// The sum is accumulated in f32 in increasing `i`, starting from the bias (or 0). Needs no
+/// scratch memory.
+///
+/// # Shapes
+/// - `input`: `[batch, in_features]`
+/// - `weights`: `[out_features, in_features]` (row-major, one row per output neuron, as TFLite)
+/// - `bias`: `[out_features]`, or `None` for no bias
+/// - `output`: `[batch, out_features]`
+///
+/// # Errors
+/// [`ShapeError::Dimension`] if a dimension is zero or an element count overflows;
+/// [`ShapeError::Length`] naming the first buffer (input, weights, bias, output) whose length
+/// differs from the shape. Nothing is written on error.
+pub fn dense_f32(
+    shape: DenseShape,
+    input: &[f32],
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    act: ActivationF32,
+    output: &mut [f32],
+) -> Result<(), ShapeError> {
+    shape.check_buffers(
+        input.len(),
+        weights.len(),
+        bias.map(<[f32]>::len),
+        output.len(),
+    )?;
+    let n_in = shape.in_features;
+    let n_out = shape.out_features;
+    for (in_row, out_row) in input.chunks_exact(n_in).zip(output.chunks_exact_mut(n_out)) {
+        for (o, (w_row, out)) in weights
+            .chunks_exact(n_in)
+            .zip(out_row.iter_mut())
+            .enumerate()
+        {
+            let mut acc = bias.map_or(0.0, |b| b[o]);
+            for (&x, &w) in in_row.iter().zip(w_row) {
+                acc += x * w;
+            }
+            *out = act.clamp(acc);
+        }
+    }
+    Ok(())
+}
+
+/// int8 dense layer (TFLite `FullyConnected`, int8): with
+/// `acc = bias[o] + sum_i (input[b, i] + input_offset) * weights[o, i]`,
+/// `output[b, o] = clamp(requant[o].apply(acc) + output_offset)`.
+///
+/// Products are accumulated in `i32` with wrapping arithmetic: TFLite leaves an overflowing
+/// accumulator undefined, here it wraps (modulo 2^32) so that no input can panic. With in-spec
+/// values (`input_offset` in `-127..=128`, `|weights| <= 127`) each term is below 2^15, so no
+/// overflow occurs for `in_features` below 2^16 and a bias far from the `i32` limits. Needs no
+/// scratch memory.
+///
+/// # Shapes
+/// - `input`: `[batch, in_features]`
+/// - `weights`: `[out_features, in_features]` (symmetric, zero point 0)
+/// - `bias`: `[out_features]`, or `None` for no bias
+/// - `q.requant`: `[1]` (per-tensor) or `[out_features]` (per-channel)
+/// - `output`: `[batch, out_features]`
+///
+/// # Errors
+/// [`ShapeError::Dimension`] if a dimension is zero or an element count overflows;
+/// [`ShapeError::Length`] naming the first buffer (input, weights, bias, requantizers, output)
+/// whose length differs from the shape. Nothing is written on error.
+pub fn dense_s8(
+    shape: DenseShape,
+    q: &QuantArgsS8,
+    input: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+) -> Result<(), ShapeError> {
+    // Requantizers are checked between bias and output, so the error order follows the order in
+    // which the buffers are documented.
+    check_len(Buffer::Input, shape.input_len()?, input.len())?;
+    check_len(Buffer::Weights, shape.weights_len()?, weights.len())?;
+    if let Some(bias) = bias {
+        check_len(Buffer::Bias, shape.out_features, bias.len())?;
+    }
+    q.check_requant(shape.out_features)?;
+    check_len(Buffer::Output, shape.output_len()?, output.len())?;
+
+    let n_in = shape.in_features;
+    let n_out = shape.out_features;
+    for (in_row, out_row) in input.chunks_exact(n_in).zip(output.chunks_exact_mut(n_out)) {
+        for (o, (w_row, out)) in weights
+            .chunks_exact(n_in)
+            .zip(out_row.iter_mut())
+            .enumerate()
+        {
+            let mut acc = bias.map_or(0, |b| b[o]);
+            for (&x, &w) in in_row.iter().zip(w_row) {
+                let x = (x as i32).wrapping_add(q.input_offset);
+                acc = acc.wrapping_add(x.wrapping_mul(w as i32));
+            }
+            *out = q.output(acc, o);
+        }
+    }
+    Ok(())
+}
