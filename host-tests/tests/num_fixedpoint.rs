@@ -32,7 +32,10 @@ fn exp_of_minus_one_quarter() {
     let got = exp_on_negative_values(-(1 << 24), 5);
     assert!((got - 1_672_461_947).abs() <= 512, "{got}");
     // The same through the interval function directly (-1/4 in Q0.31 is -2^29).
-    assert_eq!(exp_on_interval_between_negative_one_quarter_and_0_excl(-(1 << 29)), got);
+    assert_eq!(
+        exp_on_interval_between_negative_one_quarter_and_0_excl(-(1 << 29)),
+        got
+    );
 }
 
 #[test]
@@ -65,7 +68,10 @@ fn one_over_one_plus_x_points() {
     assert!((two_thirds - 1_431_655_765).abs() <= 8, "{two_thirds}");
     // 1/(1 + 3/4) = 4/7; 4/7 * 2^31 = 1227133513.1.
     let four_sevenths = one_over_one_plus_x_for_x_in_0_1(3 << 29);
-    assert!((four_sevenths - 1_227_133_513).abs() <= 8, "{four_sevenths}");
+    assert!(
+        (four_sevenths - 1_227_133_513).abs() <= 8,
+        "{four_sevenths}"
+    );
 }
 
 #[test]

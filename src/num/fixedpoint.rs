@@ -255,7 +255,9 @@ pub fn log_x_for_x_greater_than_or_equal_to_1(
     let num = mul(q, r).wrapping_add(mul(mul(q, common_sq), ALPHA_N));
     let denom_minus_one = mul(
         p,
-        ALPHA_I.wrapping_add(q).wrapping_add(mul(ALPHA_D, common_sq)),
+        ALPHA_I
+            .wrapping_add(q)
+            .wrapping_add(mul(ALPHA_D, common_sq)),
     )
     .wrapping_add(mul(ALPHA_F, q));
     let recip_denom = one_over_one_plus_x_for_x_in_0_1(denom_minus_one);

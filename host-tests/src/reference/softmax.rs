@@ -123,7 +123,11 @@ pub fn exp_negative(a: i32, m: u32) -> i32 {
 pub fn one_over_one_plus_x(a: i32) -> i32 {
     let sum = a as i64 + I32_MAX;
     // (a + 1) / 2 with ties away from zero.
-    let half_d = if sum >= 0 { (sum + 1) / 2 } else { (sum - 1) / 2 };
+    let half_d = if sum >= 0 {
+        (sum + 1) / 2
+    } else {
+        (sum - 1) / 2
+    };
     let mut x = w(1_515_870_810 + fmul(half_d, -1_010_580_540));
     for _ in 0..3 {
         let e = w((1 << 29) - fmul(half_d, x));
@@ -135,7 +139,11 @@ pub fn one_over_one_plus_x(a: i32) -> i32 {
 /// TFLite `GetReciprocal`: `(scale in Q0.31, num_bits_over_unit)`.
 pub fn reciprocal(x: i32, integer_bits: i32) -> (i32, i32) {
     let lz = (x as u32).leading_zeros();
-    let shifted = if lz >= 32 { 0u64 } else { ((x as u32 as u64) << lz) & 0xFFFF_FFFF };
+    let shifted = if lz >= 32 {
+        0u64
+    } else {
+        ((x as u32 as u64) << lz) & 0xFFFF_FFFF
+    };
     let f = (shifted as i64 - (1i64 << 31)) as i32;
     (one_over_one_plus_x(f), integer_bits - lz as i32)
 }
@@ -169,7 +177,10 @@ pub fn log_x(x: i32, in_bits: i32, out_bits: i32) -> i32 {
     let den = w(fmul(p, w(w(alpha_i + q) + fmul(alpha_d, sq))) + fmul(alpha_f, q));
     let recip = one_over_one_plus_x(den as i32) as i64;
     let num_scaled = mul_pot(num, -acc);
-    mul_pot(w(fmul(z_adj, log_2) + fmul(num_scaled, recip)), acc - out_bits) as i32
+    mul_pot(
+        w(fmul(z_adj, log_2) + fmul(num_scaled, recip)),
+        acc - out_bits,
+    ) as i32
 }
 
 /// TFLite `MultiplyByQuantizedMultiplier` (double rounding), with the left shift done in i64
@@ -211,7 +222,11 @@ fn softmax_rows(
             out.push(match e {
                 Some(e) => {
                     let prod = fmul(scale as i64, e);
-                    let unsat = if exponent > 31 { 0 } else { rdbpot(prod, exponent.max(0) as u32) };
+                    let unsat = if exponent > 31 {
+                        0
+                    } else {
+                        rdbpot(prod, exponent.max(0) as u32)
+                    };
                     (unsat + lo).clamp(lo, hi)
                 }
                 None => lo,
@@ -265,7 +280,11 @@ pub fn log_softmax_s8(
             .sum::<i64>()
             .clamp(I32_MIN, I32_MAX);
         let log_sum = log_x(sum as i32, 12, 5) as i64;
-        let cut = ((diff_min - 1) as i64).max(mbqm(w(log_sum + I32_MIN) as i32, reverse_mult, reverse_shift) as i64);
+        let cut = ((diff_min - 1) as i64).max(mbqm(
+            w(log_sum + I32_MIN) as i32,
+            reverse_mult,
+            reverse_shift,
+        ) as i64);
         for &x in row {
             let d = (x as i32 - max) as i64;
             out.push(if d > cut {

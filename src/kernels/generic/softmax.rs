@@ -66,7 +66,10 @@ fn finite_row_max(row: &[f32]) -> Option<f32> {
 /// multiple of `depth` or `output.len() != input.len()`. Nothing is written on error.
 pub fn softmax_f32(depth: usize, input: &[f32], output: &mut [f32]) -> Result<(), ShapeError> {
     check_rows(depth, input.len(), output.len())?;
-    for (row_in, row_out) in input.chunks_exact(depth).zip(output.chunks_exact_mut(depth)) {
+    for (row_in, row_out) in input
+        .chunks_exact(depth)
+        .zip(output.chunks_exact_mut(depth))
+    {
         let Some(max) = finite_row_max(row_in) else {
             row_out.fill(f32::NAN);
             continue;
@@ -90,7 +93,8 @@ pub fn softmax_f32(depth: usize, input: &[f32], output: &mut [f32]) -> Result<()
 ///
 /// Computed from the max-subtracted inputs, so it is stable for large inputs and exact where
 /// softmax underflows to 0. A row containing NaN or +inf, or only -inf, gives NaN in every output
-/// of that row; otherwise -inf inputs give -inf.
+/// of that row; otherwise -inf inputs give -inf, as do finite outputs below `-f32::MAX` (possible
+/// only for inputs more than `f32::MAX` apart).
 ///
 /// # Shapes
 /// `input` and `output`: `[outer, depth]`, row-major; `outer` is `input.len() / depth` and may be 0.
@@ -100,7 +104,10 @@ pub fn softmax_f32(depth: usize, input: &[f32], output: &mut [f32]) -> Result<()
 /// multiple of `depth` or `output.len() != input.len()`. Nothing is written on error.
 pub fn log_softmax_f32(depth: usize, input: &[f32], output: &mut [f32]) -> Result<(), ShapeError> {
     check_rows(depth, input.len(), output.len())?;
-    for (row_in, row_out) in input.chunks_exact(depth).zip(output.chunks_exact_mut(depth)) {
+    for (row_in, row_out) in input
+        .chunks_exact(depth)
+        .zip(output.chunks_exact_mut(depth))
+    {
         let Some(max) = finite_row_max(row_in) else {
             row_out.fill(f32::NAN);
             continue;
@@ -237,7 +244,10 @@ fn softmax_quantized<T: SoftmaxOutput>(
             SCALED_DIFF_INTEGER_BITS,
         )
     };
-    for (row_in, row_out) in input.chunks_exact(depth).zip(output.chunks_exact_mut(depth)) {
+    for (row_in, row_out) in input
+        .chunks_exact(depth)
+        .zip(output.chunks_exact_mut(depth))
+    {
         let max = row_in.iter().copied().max().unwrap_or(i8::MIN) as i32;
         let mut sum_of_exps = 0i32;
         for &x in row_in {
@@ -245,11 +255,8 @@ fn softmax_quantized<T: SoftmaxOutput>(
             if diff >= p.diff_min {
                 // TFLite's sum cannot overflow for depth <= 4096; beyond, saturate rather than
                 // wrap so the result stays the nearest meaningful one.
-                sum_of_exps = sum_of_exps.saturating_add(rescale(
-                    exp_of(diff),
-                    0,
-                    ACCUMULATION_INTEGER_BITS,
-                ));
+                sum_of_exps =
+                    sum_of_exps.saturating_add(rescale(exp_of(diff), 0, ACCUMULATION_INTEGER_BITS));
             }
         }
         let (shifted_scale, num_bits_over_unit) =
@@ -389,7 +396,10 @@ pub fn log_softmax_s8(
 ) -> Result<(), ShapeError> {
     check_rows(depth, input.len(), output.len())?;
     let scaled = |diff: i32| scale_diff(p.input_multiplier, p.input_left_shift, diff);
-    for (row_in, row_out) in input.chunks_exact(depth).zip(output.chunks_exact_mut(depth)) {
+    for (row_in, row_out) in input
+        .chunks_exact(depth)
+        .zip(output.chunks_exact_mut(depth))
+    {
         let max = row_in.iter().copied().max().unwrap_or(i8::MIN) as i32;
         let mut sum_of_exps = 0i32;
         for &x in row_in {
