@@ -433,6 +433,31 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn arbitrary_params_never_panic(
+        (depth, input, _scale, _beta) in int8_case(),
+        m in any::<i32>(), s in any::<i32>(), rm in any::<i32>(), rs in any::<i32>(), d in any::<i32>(),
+    ) {
+        // Caller-built parameters outside anything `new` produces still give defined output.
+        let p = SoftmaxParamsS8 { input_multiplier: m, input_left_shift: s, diff_min: d };
+        let mut out = vec![0i8; input.len()];
+        let mut out16 = vec![0i16; input.len()];
+        softmax_s8(&p, depth, &input, &mut out).unwrap();
+        softmax_s8_s16(&p, depth, &input, &mut out16).unwrap();
+        let lp = LogSoftmaxParamsS8 {
+            input_multiplier: m,
+            input_left_shift: s,
+            reverse_multiplier: rm,
+            reverse_shift: rs,
+            diff_min: d,
+        };
+        log_softmax_s8(&lp, depth, &input, &mut out).unwrap();
+    }
+}
+
 /// Largest-error statistics of an int8 kernel against the real-valued result, in output steps.
 struct Deviation {
     within_one: usize,

@@ -224,10 +224,18 @@ impl SoftmaxOutput for i16 {
     }
 }
 
-/// The scaled difference in Q5.26 (TFLite's `MultiplyByQuantizedMultiplierGreaterThanOne`).
+/// TFLite's `MultiplyByQuantizedMultiplier` (for a non-negative shift, the
+/// `...GreaterThanOne` variant that scales differences to Q5.26).
+///
+/// The shift is clamped to `-31..=31`, which changes no result (larger shifts saturate or round
+/// to the same values) and keeps caller-built parameters from overflowing the negation.
 #[inline]
-fn scale_diff(multiplier: i32, shift: i32, diff: i32) -> i32 {
-    Requantizer { multiplier, shift }.apply(diff)
+fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
+    Requantizer {
+        multiplier,
+        shift: shift.clamp(-31, 31),
+    }
+    .apply(x)
 }
 
 /// TFLite's reference `Softmax<int8_t, OutputT>`, one row at a time.
@@ -240,7 +248,7 @@ fn softmax_quantized<T: SoftmaxOutput>(
     check_rows(depth, input.len(), output.len())?;
     let exp_of = |diff: i32| {
         exp_on_negative_values(
-            scale_diff(p.input_multiplier, p.input_left_shift, diff),
+            multiply_by_quantized_multiplier(diff, p.input_multiplier, p.input_left_shift),
             SCALED_DIFF_INTEGER_BITS,
         )
     };
@@ -395,7 +403,8 @@ pub fn log_softmax_s8(
     output: &mut [i8],
 ) -> Result<(), ShapeError> {
     check_rows(depth, input.len(), output.len())?;
-    let scaled = |diff: i32| scale_diff(p.input_multiplier, p.input_left_shift, diff);
+    let scaled =
+        |diff: i32| multiply_by_quantized_multiplier(diff, p.input_multiplier, p.input_left_shift);
     for (row_in, row_out) in input
         .chunks_exact(depth)
         .zip(output.chunks_exact_mut(depth))
@@ -420,13 +429,14 @@ pub fn log_softmax_s8(
         // Differences for which diff - log_sum would fall below the Q5.26 range are cut off:
         // the smallest representable value plus log_sum, mapped back to input units.
         let shifted_log_sum = log_sum_of_exps.wrapping_add(i32::MIN);
-        let adjusted_diff_min = p.diff_min.saturating_sub(1).max(
-            Requantizer {
-                multiplier: p.reverse_multiplier,
-                shift: p.reverse_shift,
-            }
-            .apply(shifted_log_sum),
-        );
+        let adjusted_diff_min = p
+            .diff_min
+            .saturating_sub(1)
+            .max(multiply_by_quantized_multiplier(
+                shifted_log_sum,
+                p.reverse_multiplier,
+                p.reverse_shift,
+            ));
         for (o, &x) in row_out.iter_mut().zip(row_in) {
             let diff = x as i32 - max;
             // Strictly greater, as in TFLite.
