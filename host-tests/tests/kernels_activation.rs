@@ -40,8 +40,8 @@ fn f32_smooth_by_hand() {
     let mut g = [0.0f32, 1.0, -1.0];
     gelu_f32(&mut g);
     assert_eq!(g[0], 0.0);
-    assert!((g[1] - 0.841_344_75).abs() < 1e-6);
-    assert!((g[2] + 0.158_655_25).abs() < 1e-6);
+    assert!((g[1] as f64 - 0.841_344_746_068_543).abs() < 1e-6);
+    assert!((g[2] as f64 + 0.158_655_253_931_457).abs() < 1e-6);
 }
 
 #[test]
@@ -79,7 +79,10 @@ fn ranges_by_hand() {
     );
     // 6 / 4 = 1.5 rounds away from zero to 2
     assert_eq!(relu6_range_s8(4.0, 0), Ok(ActivationS8 { min: 0, max: 2 }));
-    assert_eq!(relu6_range_s8(1e-30, 0), Ok(ActivationS8 { min: 0, max: 127 }));
+    assert_eq!(
+        relu6_range_s8(1e-30, 0),
+        Ok(ActivationS8 { min: 0, max: 127 })
+    );
     assert_eq!(relu6_range_s8(0.0, 0), Err(QuantError::InvalidScale));
     assert_eq!(relu6_range_s8(f32::NAN, 0), Err(QuantError::InvalidScale));
     assert_eq!(relu6_range_s8(0.1, 128), Err(QuantError::InvalidZeroPoint));
@@ -193,8 +196,14 @@ fn lut_custom_function_and_nan() {
     let nan = LutS8::new(1.0, 0, 1.0, -7, |_| f32::NAN).unwrap();
     assert!(nan.0.iter().all(|&v| v == -7));
     // infinities saturate
-    let inf = LutS8::new(1.0, 0, 1.0, 0, |x| if x < 0.0 { f32::NEG_INFINITY } else { f32::INFINITY })
-        .unwrap();
+    let inf = LutS8::new(1.0, 0, 1.0, 0, |x| {
+        if x < 0.0 {
+            f32::NEG_INFINITY
+        } else {
+            f32::INFINITY
+        }
+    })
+    .unwrap();
     assert_eq!(inf.lookup(-1), -128);
     assert_eq!(inf.lookup(0), 127);
 }
@@ -233,7 +242,10 @@ fn lut_errors() {
 /// Checks every table entry against the f64 value: equal, or off by one only where the f64
 /// pre-rounding value lies within 1e-3 of a rounding tie (f32 evaluation may land either side).
 fn check_lut(lut: &LutS8, qi: Quant, qo: Quant, f: fn(f64) -> f64) -> Result<(), TestCaseError> {
-    for (i, pre) in reference::lut_prerounding(qi, qo, f).into_iter().enumerate() {
+    for (i, pre) in reference::lut_prerounding(qi, qo, f)
+        .into_iter()
+        .enumerate()
+    {
         let want = reference::round_saturate_i8(pre);
         let got = lut.0[i];
         if got != want {
@@ -241,7 +253,11 @@ fn check_lut(lut: &LutS8, qi: Quant, qo: Quant, f: fn(f64) -> f64) -> Result<(),
             prop_assert!(
                 near_tie && (got as i32 - want as i32).abs() == 1,
                 "entry {} (q = {}): got {} want {} (pre-rounding {})",
-                i, i as u8 as i8, got, want, pre
+                i,
+                i as u8 as i8,
+                got,
+                want,
+                pre
             );
         }
     }

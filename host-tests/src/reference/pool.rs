@@ -78,8 +78,8 @@ impl Pool2d {
                                 }
                                 let (y, x) = (y as usize, x as usize);
                                 values.push(
-                                    input[((b * self.in_h + y) * self.in_w + x) * self.channels
-                                        + c],
+                                    input
+                                        [((b * self.in_h + y) * self.in_w + x) * self.channels + c],
                                 );
                             }
                         }
@@ -100,7 +100,9 @@ pub fn max_pool2d_f64(p: &Pool2d, input: &[f32], min: f32, max: f32) -> Vec<f64>
             let m = if w.iter().any(|v| v.is_nan()) {
                 f64::NAN
             } else {
-                w.iter().map(|&v| v as f64).fold(f64::NEG_INFINITY, f64::max)
+                w.iter()
+                    .map(|&v| v as f64)
+                    .fold(f64::NEG_INFINITY, f64::max)
             };
             clamp_f64(m, min, max)
         })
