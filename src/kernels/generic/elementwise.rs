@@ -111,7 +111,6 @@ impl AddParamsS8 {
     /// [`QuantError::InvalidZeroPoint`] for a zero point outside `-128..=127`,
     /// [`QuantError::InvalidMultiplier`] if the output multiplier is 1 or more (an output scale
     /// about `2^-19` times the input scales), which TFLite rejects too.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         scale1: f32,
         zp1: i32,
@@ -185,7 +184,6 @@ impl MulParamsS8 {
     /// [`QuantError::InvalidScale`] for a scale that is not finite and positive,
     /// [`QuantError::InvalidZeroPoint`] for a zero point outside `-128..=127`,
     /// [`QuantError::InvalidMultiplier`] if the multiplier is infinite or at least `2^30`.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         scale1: f32,
         zp1: i32,
