@@ -4,5 +4,7 @@
 //! re-implementations, the int8 kernels against exact integer references written with wide
 //! (`i64`/`i128`) arithmetic straight from the TFLite specification.
 
+pub mod emit;
 pub mod reference;
 pub mod rng;
+pub mod vectors;

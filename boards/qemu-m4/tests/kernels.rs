@@ -1,20 +1,51 @@
-//! On-target tests of the kernels on the emulated Cortex-M4F.
+//! On-target tests of the reference kernels on the emulated Cortex-M4F: each case runs a kernel
+//! on inputs from `tinytune-test-vectors` and compares with the outputs the host's independent
+//! references computed (int8: bit-exact; f32: within `1e-5 * (1 + magnitude)`, the bound the host
+//! tests use).
 #![no_std]
 #![no_main]
 
 use cortex_m_rt as _;
 use tinytune_qemu_m4 as _;
 
+mod linear;
+
 #[defmt_test::tests]
 mod tests {
-    use defmt::assert_eq;
-    use tinytune::num::quant::Requantizer;
-
     #[test]
-    fn requantizer_half() {
-        let r = Requantizer::from_real(0.5).unwrap();
-        assert_eq!(r.multiplier, 1 << 30);
-        assert_eq!(r.shift, 0);
-        assert_eq!(r.apply(3), 2);
+    fn dense_s8() {
+        crate::linear::dense_s8();
+    }
+    #[test]
+    fn dense_f32() {
+        crate::linear::dense_f32();
+    }
+    #[test]
+    fn batch_matmul_s8() {
+        crate::linear::matmul_s8();
+    }
+    #[test]
+    fn batch_matmul_f32() {
+        crate::linear::matmul_f32();
+    }
+    #[test]
+    fn conv2d_s8() {
+        crate::linear::conv2d_s8();
+    }
+    #[test]
+    fn conv2d_f32() {
+        crate::linear::conv2d_f32();
+    }
+    #[test]
+    fn conv1d_s8() {
+        crate::linear::conv1d_s8();
+    }
+    #[test]
+    fn depthwise_conv2d_s8() {
+        crate::linear::depthwise_s8();
+    }
+    #[test]
+    fn depthwise_conv2d_f32() {
+        crate::linear::depthwise_f32();
     }
 }
