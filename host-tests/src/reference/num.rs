@@ -189,3 +189,20 @@ pub fn choose_quantization_params(min: f64, max: f64) -> Option<(f64, i32)> {
     };
     Some((scale, nudged))
 }
+
+/// `x` rounded to nearest, ties away from zero, saturated to i32; NaN -> 0. Exact.
+pub fn round_f64_to_i32(x: f64) -> i32 {
+    if x.is_nan() {
+        return 0;
+    }
+    if x.is_infinite() || x.abs() >= 2f64.powi(32) {
+        return if x > 0.0 { i32::MAX } else { i32::MIN };
+    }
+    let (mant, exp2) = decompose(x);
+    let v = if exp2 >= 0 {
+        (mant as i128) << exp2
+    } else {
+        round_half_away_pow2(mant as i128, (-exp2) as u32)
+    };
+    clamp_i32(v)
+}
