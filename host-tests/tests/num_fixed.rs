@@ -8,7 +8,17 @@ use tinytune_host_tests::reference::num as r;
 
 /// Edge values of i32: both ends, around zero, around the powers of two that matter.
 fn edges() -> Vec<i32> {
-    let mut v = vec![i32::MIN, i32::MIN + 1, i32::MAX, i32::MAX - 1, 0, 1, -1, 2, -2];
+    let mut v = vec![
+        i32::MIN,
+        i32::MIN + 1,
+        i32::MAX,
+        i32::MAX - 1,
+        0,
+        1,
+        -1,
+        2,
+        -2,
+    ];
     for k in [15, 16, 29, 30] {
         let p = 1i32 << k;
         v.extend([p, p - 1, p + 1, -p, -p - 1, -p + 1]);

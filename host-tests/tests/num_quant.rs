@@ -22,10 +22,7 @@ fn new_validates() {
         assert_eq!(QuantParams::new(s, 0), Err(QuantError::InvalidScale));
     }
     for zp in [-129, 128, i32::MAX] {
-        assert_eq!(
-            QuantParams::new(0.1, zp),
-            Err(QuantError::InvalidZeroPoint)
-        );
+        assert_eq!(QuantParams::new(0.1, zp), Err(QuantError::InvalidZeroPoint));
     }
 }
 
@@ -117,7 +114,10 @@ fn asymmetric_hand_cases() {
     let p = QuantParams::asymmetric_from_min_max(-10.0, -5.0).unwrap();
     assert_eq!(p.zero_point, 127);
     // degenerate range: defined as scale 1, zero point 0.
-    assert_eq!(QuantParams::asymmetric_from_min_max(0.0, 0.0), Ok(qp(1.0, 0)));
+    assert_eq!(
+        QuantParams::asymmetric_from_min_max(0.0, 0.0),
+        Ok(qp(1.0, 0))
+    );
     assert_eq!(
         QuantParams::asymmetric_from_min_max(-0.0, 0.0),
         Ok(qp(1.0, 0))

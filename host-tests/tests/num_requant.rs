@@ -162,13 +162,16 @@ fn both_ends_of_the_shift_range() {
     let q = rq(2f64.powi(30) * 0.75);
     assert_eq!(q.shift, 30);
     assert_eq!(q.apply(1), 805_306_368); // 0.75 * 2^30, exact
-    // 2 << 30 = 2^31 saturates to 2^31 - 1, then * 0.75 = 1610612735.25 -> 1610612735 (the
-    // exact 1.5 * 2^30 = 1610612736 is one more: the price of the saturated shift).
+                                         // 2 << 30 = 2^31 saturates to 2^31 - 1, then * 0.75 = 1610612735.25 -> 1610612735 (the
+                                         // exact 1.5 * 2^30 = 1610612736 is one more: the price of the saturated shift).
     assert_eq!(q.apply(2), 1_610_612_735);
     assert_eq!(q.apply(3), 1_610_612_735);
     // -3 << 30 saturates to -2^31, * 0.75 = -1610612736 exactly.
     assert_eq!(q.apply(-3), -1_610_612_736);
-    assert_eq!(q.apply(-3), r::multiply_by_quantized_multiplier(-3, q.multiplier, 30));
+    assert_eq!(
+        q.apply(-3),
+        r::multiply_by_quantized_multiplier(-3, q.multiplier, 30)
+    );
     // Smallest: shift -31.
     let q = rq(2f64.powi(-32) * 1.5);
     assert_eq!(q.shift, -31);
@@ -178,7 +181,15 @@ fn both_ends_of_the_shift_range() {
 #[test]
 fn invalid_multipliers() {
     // 2^30 - 1e-7 rounds its mantissa up to 2^31, i.e. to 2^30: shift 31, not representable.
-    for bad in [-1.0, -1e-30, f64::NAN, f64::INFINITY, 2f64.powi(30), 2f64.powi(30) - 1e-7, 1e300] {
+    for bad in [
+        -1.0,
+        -1e-30,
+        f64::NAN,
+        f64::INFINITY,
+        2f64.powi(30),
+        2f64.powi(30) - 1e-7,
+        1e300,
+    ] {
         assert_eq!(
             Requantizer::from_real(bad),
             Err(QuantError::InvalidMultiplier),
