@@ -130,24 +130,6 @@ pub(crate) fn check_len(buffer: Buffer, expected: usize, actual: usize) -> Resul
     }
 }
 
-/// Returns `Ok(())` when `actual >= needed` (scratch buffers may be longer than needed).
-#[inline]
-pub(crate) fn check_min_len(
-    buffer: Buffer,
-    needed: usize,
-    actual: usize,
-) -> Result<(), ShapeError> {
-    if actual >= needed {
-        Ok(())
-    } else {
-        Err(ShapeError::Length {
-            buffer,
-            expected: needed,
-            actual,
-        })
-    }
-}
-
 /// Product of dimensions, or [`ShapeError::Dimension`] on overflow.
 #[inline]
 pub(crate) fn product(dims: &[usize]) -> Result<usize, ShapeError> {

@@ -38,7 +38,11 @@ impl Emitter {
     /// `pub static NAME: [TY; N] = [...];` and `pub const NAME_LEN: usize = N;` (a static's length
     /// cannot size an array in a const context; the constant can).
     pub fn array<T: Display>(&mut self, name: &str, ty: &str, values: &[T]) {
-        let _ = writeln!(self.src, "    pub const {name}_LEN: usize = {};", values.len());
+        let _ = writeln!(
+            self.src,
+            "    pub const {name}_LEN: usize = {};",
+            values.len()
+        );
         let _ = write!(
             self.src,
             "    pub static {name}: [{ty}; {}] = [",

@@ -7,8 +7,8 @@
 //! reference values.
 //!
 //! Call these functions explicitly (`math::exp(x)`), never through an extension trait: on the
-//! host std's inherent `f32::exp` would shadow micromath's and host and device would compute
-//! different things.
+//! host std's inherent `f32::exp` would shadow a no_std crate's trait method and host and device
+//! would compute different things.
 //!
 //! Errors are stated as *relative* (`|f - ref| / |ref|`) where the function's value carries
 //! the information in its leading digits (exp, ln, sqrt), and *absolute* (`|f - ref|`) for the

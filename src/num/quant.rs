@@ -96,7 +96,12 @@ impl Requantizer {
     #[inline]
     pub fn apply(self, x: i32) -> i32 {
         let left = if self.shift > 0 { self.shift } else { 0 };
-        let right = if self.shift > 0 { 0 } else { -self.shift };
+        // saturating_neg: the fields are public, and `i32::MIN` must not panic.
+        let right = if self.shift > 0 {
+            0
+        } else {
+            self.shift.saturating_neg()
+        };
         let shifted = saturating_shl(x, left as u32);
         rounding_divide_by_pot(
             saturating_rounding_doubling_high_mul(shifted, self.multiplier),
@@ -106,7 +111,7 @@ impl Requantizer {
 
     /// The real multiplier this requantizer represents, `multiplier * 2^(shift - 31)`.
     pub fn to_real(self) -> f64 {
-        self.multiplier as f64 * libm::exp2((self.shift - 31) as f64)
+        self.multiplier as f64 * libm::exp2(self.shift as f64 - 31.0)
     }
 }
 

@@ -6,12 +6,15 @@ pub struct Board {
     pub dir: &'static str,
     /// Rust target triple (must match the crate's `.cargo/config.toml`).
     pub target: &'static str,
+    /// The firmware binaries `cargo xtask size` reports.
+    pub bins: &'static [&'static str],
 }
 
 /// Every board crate. All of them are emulated today, so CI runs their on-target tests.
 pub const BOARDS: &[Board] = &[Board {
     dir: "qemu-m4",
     target: "thumbv7em-none-eabihf",
+    bins: &["demo"],
 }];
 
 /// The targets the no_std core must build for.

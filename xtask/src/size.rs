@@ -71,7 +71,7 @@ pub fn run(root: &Path) -> ExitCode {
             .join("target/boards")
             .join(board.target)
             .join("release");
-        for bin in ["demo"] {
+        for bin in board.bins {
             let elf = bin_dir.join(bin);
             match Command::new(&size).arg("-A").arg(&elf).output() {
                 Ok(out) if out.status.success() => {

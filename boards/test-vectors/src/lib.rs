@@ -378,7 +378,7 @@ pub mod depthwise_s8 {
     pub const IN_H: usize = 6;
     pub const IN_W: usize = 5;
     pub const IN_C: usize = 3;
-    pub const OUT_C: usize = 2;
+    pub const MULTIPLIER: usize = 2;
     pub const KERNEL_H: usize = 3;
     pub const KERNEL_W: usize = 3;
     pub const STRIDE_H: usize = 1;
@@ -441,7 +441,7 @@ pub mod depthwise_f32 {
     pub const IN_H: usize = 5;
     pub const IN_W: usize = 4;
     pub const IN_C: usize = 2;
-    pub const OUT_C: usize = 1;
+    pub const MULTIPLIER: usize = 1;
     pub const KERNEL_H: usize = 3;
     pub const KERNEL_W: usize = 3;
     pub const STRIDE_H: usize = 2;

@@ -176,7 +176,7 @@ pub fn emit(e: &mut Emitter, rng: &mut SplitMix64) {
         "depthwise_s8",
         "depthwise_conv2d_s8, 1x6x5x3, multiplier 2, 3x3, SAME, per-channel",
     );
-    emit_conv_dims(e, &p, "OUT_C");
+    emit_conv_dims(e, &p, "MULTIPLIER");
     let requant = requant_channels(rng, 6);
     let case = S8Case::random(rng, 6 * 5 * 3, 9 * 6, 6, requant, act_s8(-128, 127));
     emit_s8_case(e, &case, &depthwise_taps(&p));
@@ -187,7 +187,7 @@ pub fn emit(e: &mut Emitter, rng: &mut SplitMix64) {
         "depthwise_f32",
         "depthwise_conv2d_f32, 1x5x4x2, multiplier 1, 3x3, stride 2, VALID",
     );
-    emit_conv_dims(e, &p, "OUT_C");
+    emit_conv_dims(e, &p, "MULTIPLIER");
     let case = F32Case::random(rng, 5 * 4 * 2, 9 * 2, 2, f32::NEG_INFINITY, f32::INFINITY);
     emit_f32_case(e, &case, &depthwise_taps(&p));
     e.close();

@@ -8,44 +8,45 @@
 use cortex_m_rt as _;
 use tinytune_qemu_m4 as _;
 
+mod check;
 mod linear;
 
 #[defmt_test::tests]
 mod tests {
     #[test]
     fn dense_s8() {
-        crate::linear::dense_s8();
+        crate::linear::dense_s8_case();
     }
     #[test]
     fn dense_f32() {
-        crate::linear::dense_f32();
+        crate::linear::dense_f32_case();
     }
     #[test]
     fn batch_matmul_s8() {
-        crate::linear::matmul_s8();
+        crate::linear::matmul_s8_case();
     }
     #[test]
     fn batch_matmul_f32() {
-        crate::linear::matmul_f32();
+        crate::linear::matmul_f32_case();
     }
     #[test]
     fn conv2d_s8() {
-        crate::linear::conv2d_s8();
+        crate::linear::conv2d_s8_case();
     }
     #[test]
     fn conv2d_f32() {
-        crate::linear::conv2d_f32();
+        crate::linear::conv2d_f32_case();
     }
     #[test]
     fn conv1d_s8() {
-        crate::linear::conv1d_s8();
+        crate::linear::conv1d_s8_case();
     }
     #[test]
     fn depthwise_conv2d_s8() {
-        crate::linear::depthwise_s8();
+        crate::linear::depthwise_s8_case();
     }
     #[test]
     fn depthwise_conv2d_f32() {
-        crate::linear::depthwise_f32();
+        crate::linear::depthwise_f32_case();
     }
 }
