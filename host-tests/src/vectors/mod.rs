@@ -3,6 +3,7 @@
 //! `boards/test-vectors/src/lib.rs`; a host test checks the committed file is up to date.
 
 mod linear;
+mod other;
 
 use crate::emit::Emitter;
 use crate::reference::linear::{eval_f64, eval_s8, Tap};
@@ -21,6 +22,7 @@ pub fn generate() -> String {
     );
     let mut rng = SplitMix64::new(0x7117_7E57);
     linear::emit(&mut e, &mut rng);
+    other::emit(&mut e, &mut rng);
     e.finish()
 }
 

@@ -10,6 +10,7 @@ use tinytune_qemu_m4 as _;
 
 mod check;
 mod linear;
+mod other;
 
 #[defmt_test::tests]
 mod tests {
@@ -48,5 +49,33 @@ mod tests {
     #[test]
     fn depthwise_conv2d_f32() {
         crate::linear::depthwise_f32_case();
+    }
+    #[test]
+    fn requantizer_from_real_and_apply() {
+        crate::other::requant_case();
+    }
+    #[test]
+    fn pool2d_s8() {
+        crate::other::pool_s8_case();
+    }
+    #[test]
+    fn avg_pool2d_f32() {
+        crate::other::pool_f32_case();
+    }
+    #[test]
+    fn add_and_mul_s8() {
+        crate::other::add_mul_s8_case();
+    }
+    #[test]
+    fn sigmoid_lut_s8() {
+        crate::other::sigmoid_lut_case();
+    }
+    #[test]
+    fn softmax_s8_and_s16() {
+        crate::other::softmax_s8_case();
+    }
+    #[test]
+    fn softmax_f32() {
+        crate::other::softmax_f32_case();
     }
 }
