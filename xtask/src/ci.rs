@@ -1,4 +1,6 @@
-//! `cargo xtask ci`: every check CI runs, each one run even if others fail.
+//! `cargo xtask ci`: every check CI runs, each one run even if others fail. The closing line
+//! counts each host test and each on-target test once, and each other step (fmt, clippy, docs,
+//! cross builds, the board demo run) as one check.
 
 use crate::boards::{BOARDS, CORE_TARGETS};
 use crate::util::cargo;
@@ -95,6 +97,29 @@ pub fn count_defmt_tests(output: &str) -> (usize, usize) {
     (passed, failed)
 }
 
+/// Sums the `test result: ok. N passed; M failed; ...` lines of `cargo test` output.
+pub fn count_cargo_tests(output: &str) -> (usize, usize) {
+    let (mut passed, mut failed) = (0, 0);
+    for line in output.lines() {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            continue;
+        };
+        for part in rest.split(';') {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            if let [.., n, kind] = words.as_slice() {
+                if let Ok(n) = n.parse::<usize>() {
+                    match *kind {
+                        "passed" => passed += n,
+                        "failed" => failed += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    (passed, failed)
+}
+
 pub fn run(root: &Path) -> ExitCode {
     let mut t = Tally::default();
     let check = |t: &mut Tally, name: &str, cmd: Command| {
@@ -138,15 +163,27 @@ pub fn run(root: &Path) -> ExitCode {
             ],
         ),
     );
-    check(&mut t, "test", cargo(root, &["test", "--workspace"]));
-    check(
-        &mut t,
-        "test fast-math",
-        cargo(
-            root,
-            &["test", "-p", "tinytune", "--lib", "--features", "fast-math"],
+    // Host tests count one by one: a failing step without a result line (a build error)
+    // counts as one failure.
+    for (name, args) in [
+        ("test", &["test", "--workspace"][..]),
+        (
+            "test fast-math",
+            &["test", "-p", "tinytune", "--lib", "--features", "fast-math"][..],
         ),
-    );
+    ] {
+        let (ok, out) = step(root, name, cargo(root, args));
+        let (p, f) = count_cargo_tests(&out);
+        println!("    {name}: {p} passed, {f} failed");
+        t.passed += p;
+        t.failed += f;
+        if !ok && f == 0 {
+            t.failed += 1;
+        }
+        if !ok {
+            t.failures.push(name.to_string());
+        }
+    }
     let mut doc = cargo(
         root,
         &["doc", "-p", "tinytune", "--no-deps", "--all-features"],
@@ -241,6 +278,13 @@ mod tests {
         let out = "Running tests/a.rs\n(1/3) running `a`...\n(2/3) running `b`...\npanicked\n\
                    Running tests/b.rs\n(1/1) running `c`...\nall tests passed!\n";
         assert_eq!(count_defmt_tests(out), (2, 2));
+    }
+
+    #[test]
+    fn sums_cargo_test_result_lines() {
+        let out = "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out\n\
+                   test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out\n";
+        assert_eq!(super::count_cargo_tests(out), (15, 2));
     }
 
     #[test]

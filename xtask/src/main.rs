@@ -2,8 +2,8 @@
 //!
 //! - `ci`: formatting, clippy (host and the three targets), the host tests, docs, the no_std
 //!   cross builds of the core, and the on-target tests of every emulated board. Every step runs
-//!   even if an earlier one failed; the run ends with one line `N passed, N failed` (each host step
-//!   counts as one check, each on-target test as one).
+//!   even if an earlier one failed; the run ends with one line `N passed, N failed` (each host
+//!   and on-target test counts once, each other step as one check).
 //! - `size`: flash and RAM of each firmware (release build, `llvm-size`).
 //! - `vectors`: regenerates the committed on-target test vectors from the host references.
 
