@@ -8,6 +8,8 @@ pub struct Board {
     pub target: &'static str,
     /// The firmware binaries `cargo xtask size` reports.
     pub bins: &'static [&'static str],
+    /// Self-check binaries and the exit status each must end with (fault paths).
+    pub expected_exits: &'static [(&'static str, i32)],
 }
 
 /// Every board crate. All of them are emulated today, so CI runs their on-target tests.
@@ -15,6 +17,7 @@ pub const BOARDS: &[Board] = &[Board {
     dir: "qemu-m4",
     target: "thumbv7em-none-eabihf",
     bins: &["demo"],
+    expected_exits: &[("hardfault", 3), ("panic", 101)],
 }];
 
 /// The targets the no_std core must build for.

@@ -198,13 +198,20 @@ pub fn run(root: &Path) -> ExitCode {
             ("no features", None),
             ("all features", Some("--all-features")),
         ] {
-            let mut args = vec!["clippy", "-p", "tinytune", "--target", target];
-            args.extend(features);
-            args.extend(["--", "-D", "warnings"]);
+            let mut build = vec!["build", "-p", "tinytune", "--release", "--target", target];
+            build.extend(features);
             check(
                 &mut t,
-                &format!("build+clippy {target} {label}"),
-                cargo(root, &args),
+                &format!("build {target} {label}"),
+                cargo(root, &build),
+            );
+            let mut clippy = vec!["clippy", "-p", "tinytune", "--target", target];
+            clippy.extend(features);
+            clippy.extend(["--", "-D", "warnings"]);
+            check(
+                &mut t,
+                &format!("clippy {target} {label}"),
+                cargo(root, &clippy),
             );
         }
     }
@@ -236,6 +243,14 @@ pub fn run(root: &Path) -> ExitCode {
             &format!("{} run", board.dir),
             cargo(&dir, &["run", "--release"]),
         );
+        for &(bin, code) in board.expected_exits {
+            let name = format!("{} {bin} exits {code}", board.dir);
+            let result = cargo(&dir, &["run", "--release", "--bin", bin]).output();
+            let got = result.as_ref().ok().and_then(|o| o.status.code());
+            let ok = got == Some(code);
+            println!("{} {name} (got {got:?})", if ok { "PASS" } else { "FAIL" });
+            t.record(&name, ok);
+        }
         let name = format!("{} on-target tests", board.dir);
         let (ok, out) = step(
             root,
