@@ -143,6 +143,55 @@ pub(crate) fn input_coord(
         .filter(|&i| i < len)
 }
 
+/// The loop nest shared by the f32 and int8 convolutions, in output (NHWC) order: each output
+/// starts from `init(oc)`, folds `mac(acc, x, w)` over the taps inside the input (`ky`, `kx`, `ic`
+/// increasing) and stores `finish(acc, oc)`. The buffers must have passed `check_buffers`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn conv2d_loops<T: Copy, A, O>(
+    s: &Conv2dShape,
+    (geo_h, geo_w): (AxisGeometry, AxisGeometry),
+    input: &[T],
+    weights: &[T],
+    output: &mut [O],
+    init: impl Fn(usize) -> A,
+    mac: impl Fn(A, T, T) -> A,
+    finish: impl Fn(A, usize) -> O,
+) {
+    let mut out_index = 0;
+    for b in 0..s.batch {
+        for oy in 0..geo_h.out {
+            for ox in 0..geo_w.out {
+                for oc in 0..s.out_c {
+                    let mut acc = init(oc);
+                    for ky in 0..s.kernel_h {
+                        let Some(iy) = input_coord(oy, ky, s.stride_h, s.dilation_h, geo_h, s.in_h)
+                        else {
+                            continue;
+                        };
+                        for kx in 0..s.kernel_w {
+                            let Some(ix) =
+                                input_coord(ox, kx, s.stride_w, s.dilation_w, geo_w, s.in_w)
+                            else {
+                                continue;
+                            };
+                            let i0 = ((b * s.in_h + iy) * s.in_w + ix) * s.in_c;
+                            let w0 = ((oc * s.kernel_h + ky) * s.kernel_w + kx) * s.in_c;
+                            let pixel = &input[i0..i0 + s.in_c];
+                            let filter = &weights[w0..w0 + s.in_c];
+                            for (&x, &w) in pixel.iter().zip(filter) {
+                                acc = mac(acc, x, w);
+                            }
+                        }
+                    }
+                    output[out_index] = finish(acc, oc);
+                    out_index += 1;
+                }
+            }
+        }
+    }
+}
+
 /// f32 2-D convolution.
 ///
 /// Each output is accumulated in f32 from the bias (or 0), over `ky`, `kx`, `ic` in increasing
@@ -168,46 +217,23 @@ pub fn conv2d_f32(
     act: ActivationF32,
     output: &mut [f32],
 ) -> Result<(), ShapeError> {
-    let (geo_h, geo_w) = shape.check_buffers(
+    let geometry = shape.check_buffers(
         input.len(),
         weights.len(),
         bias.map(<[f32]>::len),
         None,
         output.len(),
     )?;
-    let s = shape;
-    let mut out_index = 0;
-    for b in 0..s.batch {
-        for oy in 0..geo_h.out {
-            for ox in 0..geo_w.out {
-                for oc in 0..s.out_c {
-                    let mut acc = bias.map_or(0.0, |bias| bias[oc]);
-                    for ky in 0..s.kernel_h {
-                        let Some(iy) = input_coord(oy, ky, s.stride_h, s.dilation_h, geo_h, s.in_h)
-                        else {
-                            continue;
-                        };
-                        for kx in 0..s.kernel_w {
-                            let Some(ix) =
-                                input_coord(ox, kx, s.stride_w, s.dilation_w, geo_w, s.in_w)
-                            else {
-                                continue;
-                            };
-                            let i0 = ((b * s.in_h + iy) * s.in_w + ix) * s.in_c;
-                            let w0 = ((oc * s.kernel_h + ky) * s.kernel_w + kx) * s.in_c;
-                            let pixel = &input[i0..i0 + s.in_c];
-                            let filter = &weights[w0..w0 + s.in_c];
-                            for (&x, &w) in pixel.iter().zip(filter) {
-                                acc += x * w;
-                            }
-                        }
-                    }
-                    output[out_index] = act.clamp(acc);
-                    out_index += 1;
-                }
-            }
-        }
-    }
+    conv2d_loops(
+        shape,
+        geometry,
+        input,
+        weights,
+        output,
+        |oc| bias.map_or(0.0, |bias| bias[oc]),
+        |acc, x, w| acc + x * w,
+        |acc, _| act.clamp(acc),
+    );
     Ok(())
 }
 
@@ -238,47 +264,26 @@ pub fn conv2d_s8(
     bias: Option<&[i32]>,
     output: &mut [i8],
 ) -> Result<(), ShapeError> {
-    let (geo_h, geo_w) = shape.check_buffers(
+    let geometry = shape.check_buffers(
         input.len(),
         weights.len(),
         bias.map(<[i32]>::len),
         Some(q),
         output.len(),
     )?;
-    let s = shape;
-    let mut out_index = 0;
-    for b in 0..s.batch {
-        for oy in 0..geo_h.out {
-            for ox in 0..geo_w.out {
-                for oc in 0..s.out_c {
-                    let mut acc = bias.map_or(0, |bias| bias[oc]);
-                    for ky in 0..s.kernel_h {
-                        let Some(iy) = input_coord(oy, ky, s.stride_h, s.dilation_h, geo_h, s.in_h)
-                        else {
-                            continue;
-                        };
-                        for kx in 0..s.kernel_w {
-                            let Some(ix) =
-                                input_coord(ox, kx, s.stride_w, s.dilation_w, geo_w, s.in_w)
-                            else {
-                                continue;
-                            };
-                            let i0 = ((b * s.in_h + iy) * s.in_w + ix) * s.in_c;
-                            let w0 = ((oc * s.kernel_h + ky) * s.kernel_w + kx) * s.in_c;
-                            let pixel = &input[i0..i0 + s.in_c];
-                            let filter = &weights[w0..w0 + s.in_c];
-                            for (&x, &w) in pixel.iter().zip(filter) {
-                                let x = (x as i32).wrapping_add(q.input_offset);
-                                acc = acc.wrapping_add(x.wrapping_mul(w as i32));
-                            }
-                        }
-                    }
-                    output[out_index] = q.output(acc, oc);
-                    out_index += 1;
-                }
-            }
-        }
-    }
+    conv2d_loops(
+        shape,
+        geometry,
+        input,
+        weights,
+        output,
+        |oc| bias.map_or(0, |bias| bias[oc]),
+        |acc: i32, x: i8, w: i8| {
+            let x = (x as i32).wrapping_add(q.input_offset);
+            acc.wrapping_add(x.wrapping_mul(w as i32))
+        },
+        |acc, oc| q.output(acc, oc),
+    );
     Ok(())
 }
 

@@ -134,6 +134,55 @@ impl DepthwiseConv2dShape {
     }
 }
 
+/// The loop nest shared by the f32 and int8 depthwise convolutions, in output (NHWC) order:
+/// each output starts from `init(oc)`, folds `mac(acc, x, w)` over the taps inside the input
+/// (`ky`, `kx` increasing) and stores `finish(acc, oc)`. The buffers must have passed
+/// `check_buffers`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn depthwise_loops<T: Copy, A, O>(
+    s: &DepthwiseConv2dShape,
+    (geo_h, geo_w): (AxisGeometry, AxisGeometry),
+    input: &[T],
+    weights: &[T],
+    output: &mut [O],
+    init: impl Fn(usize) -> A,
+    mac: impl Fn(A, T, T) -> A,
+    finish: impl Fn(A, usize) -> O,
+) {
+    // Cannot overflow: `check_buffers` computed it with checked arithmetic.
+    let out_c = s.in_c * s.multiplier;
+    let mut out_index = 0;
+    for b in 0..s.batch {
+        for oy in 0..geo_h.out {
+            for ox in 0..geo_w.out {
+                for oc in 0..out_c {
+                    let ic = oc / s.multiplier;
+                    let mut acc = init(oc);
+                    for ky in 0..s.kernel_h {
+                        let Some(iy) = input_coord(oy, ky, s.stride_h, s.dilation_h, geo_h, s.in_h)
+                        else {
+                            continue;
+                        };
+                        for kx in 0..s.kernel_w {
+                            let Some(ix) =
+                                input_coord(ox, kx, s.stride_w, s.dilation_w, geo_w, s.in_w)
+                            else {
+                                continue;
+                            };
+                            let x = input[((b * s.in_h + iy) * s.in_w + ix) * s.in_c + ic];
+                            let w = weights[(ky * s.kernel_w + kx) * out_c + oc];
+                            acc = mac(acc, x, w);
+                        }
+                    }
+                    output[out_index] = finish(acc, oc);
+                    out_index += 1;
+                }
+            }
+        }
+    }
+}
+
 /// f32 depthwise 2-D convolution.
 ///
 /// Each output is accumulated in f32 from the bias (or 0), over `ky`, `kx` in increasing order,
@@ -159,45 +208,23 @@ pub fn depthwise_conv2d_f32(
     act: ActivationF32,
     output: &mut [f32],
 ) -> Result<(), ShapeError> {
-    let (geo_h, geo_w) = shape.check_buffers(
+    let geometry = shape.check_buffers(
         input.len(),
         weights.len(),
         bias.map(<[f32]>::len),
         None,
         output.len(),
     )?;
-    let s = shape;
-    // Cannot overflow: `check_buffers` computed it with checked arithmetic.
-    let out_c = s.in_c * s.multiplier;
-    let mut out_index = 0;
-    for b in 0..s.batch {
-        for oy in 0..geo_h.out {
-            for ox in 0..geo_w.out {
-                for oc in 0..out_c {
-                    let ic = oc / s.multiplier;
-                    let mut acc = bias.map_or(0.0, |bias| bias[oc]);
-                    for ky in 0..s.kernel_h {
-                        let Some(iy) = input_coord(oy, ky, s.stride_h, s.dilation_h, geo_h, s.in_h)
-                        else {
-                            continue;
-                        };
-                        for kx in 0..s.kernel_w {
-                            let Some(ix) =
-                                input_coord(ox, kx, s.stride_w, s.dilation_w, geo_w, s.in_w)
-                            else {
-                                continue;
-                            };
-                            let x = input[((b * s.in_h + iy) * s.in_w + ix) * s.in_c + ic];
-                            let w = weights[(ky * s.kernel_w + kx) * out_c + oc];
-                            acc += x * w;
-                        }
-                    }
-                    output[out_index] = act.clamp(acc);
-                    out_index += 1;
-                }
-            }
-        }
-    }
+    depthwise_loops(
+        shape,
+        geometry,
+        input,
+        weights,
+        output,
+        |oc| bias.map_or(0.0, |bias| bias[oc]),
+        |acc, x, w| acc + x * w,
+        |acc, _| act.clamp(acc),
+    );
     Ok(())
 }
 
@@ -229,45 +256,25 @@ pub fn depthwise_conv2d_s8(
     bias: Option<&[i32]>,
     output: &mut [i8],
 ) -> Result<(), ShapeError> {
-    let (geo_h, geo_w) = shape.check_buffers(
+    let geometry = shape.check_buffers(
         input.len(),
         weights.len(),
         bias.map(<[i32]>::len),
         Some(q),
         output.len(),
     )?;
-    let s = shape;
-    // Cannot overflow: `check_buffers` computed it with checked arithmetic.
-    let out_c = s.in_c * s.multiplier;
-    let mut out_index = 0;
-    for b in 0..s.batch {
-        for oy in 0..geo_h.out {
-            for ox in 0..geo_w.out {
-                for oc in 0..out_c {
-                    let ic = oc / s.multiplier;
-                    let mut acc = bias.map_or(0, |bias| bias[oc]);
-                    for ky in 0..s.kernel_h {
-                        let Some(iy) = input_coord(oy, ky, s.stride_h, s.dilation_h, geo_h, s.in_h)
-                        else {
-                            continue;
-                        };
-                        for kx in 0..s.kernel_w {
-                            let Some(ix) =
-                                input_coord(ox, kx, s.stride_w, s.dilation_w, geo_w, s.in_w)
-                            else {
-                                continue;
-                            };
-                            let x = input[((b * s.in_h + iy) * s.in_w + ix) * s.in_c + ic];
-                            let w = weights[(ky * s.kernel_w + kx) * out_c + oc];
-                            let x = (x as i32).wrapping_add(q.input_offset);
-                            acc = acc.wrapping_add(x.wrapping_mul(w as i32));
-                        }
-                    }
-                    output[out_index] = q.output(acc, oc);
-                    out_index += 1;
-                }
-            }
-        }
-    }
+    depthwise_loops(
+        shape,
+        geometry,
+        input,
+        weights,
+        output,
+        |oc| bias.map_or(0, |bias| bias[oc]),
+        |acc: i32, x: i8, w: i8| {
+            let x = (x as i32).wrapping_add(q.input_offset);
+            acc.wrapping_add(x.wrapping_mul(w as i32))
+        },
+        |acc, oc| q.output(acc, oc),
+    );
     Ok(())
 }
