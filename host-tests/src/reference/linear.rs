@@ -330,28 +330,9 @@ pub fn eval_i64(
         .collect()
 }
 
-/// TFLite's `MultiplyByQuantizedMultiplier(x, multiplier, shift)` (double rounding), exactly, in
-/// i128:
-///
-/// 1. `x * 2^max(shift, 0)`, saturated to i32 (TFLite: undefined on overflow);
-/// 2. `SaturatingRoundingDoublingHighMul` with `multiplier`: `a * b / 2^31` rounded to nearest
-///    with ties toward +infinity (gemmlowp's nudge `2^30` or `1 - 2^30` then truncation gives
-///    exactly this), i.e. `floor((a * b + 2^30) / 2^31)`, saturated to i32;
-/// 3. `RoundingDivideByPOT` by `max(-shift, 0)`: rounded to nearest, ties away from zero.
-pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
-    let (lo, hi) = (i32::MIN as i128, i32::MAX as i128);
-    let left = shift.clamp(0, 32) as u32;
-    let right = (-(shift as i64)).clamp(0, 31) as u32;
-    let shifted = ((x as i128) << left).clamp(lo, hi);
-    let high = (shifted * multiplier as i128 + (1i128 << 30))
-        .div_euclid(1i128 << 31)
-        .clamp(lo, hi);
-    if right == 0 {
-        return high as i32;
-    }
-    let magnitude = (high.abs() + (1i128 << (right - 1))) >> right;
-    (high.signum() * magnitude) as i32
-}
+/// TFLite's double-rounding `MultiplyByQuantizedMultiplier`, from the exact `i128` reference of
+/// `reference::num` (shared by every int8 reference).
+pub use super::num::multiply_by_quantized_multiplier;
 
 /// The int8 output of an accumulator: wrapped to i32 (the kernels' documented overflow
 /// behaviour; in-spec data never wraps), requantized with the `(multiplier, shift)` of `channel`

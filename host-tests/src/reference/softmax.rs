@@ -183,13 +183,9 @@ pub fn log_x(x: i32, in_bits: i32, out_bits: i32) -> i32 {
     ) as i32
 }
 
-/// TFLite `MultiplyByQuantizedMultiplier` (double rounding), with the left shift done in i64
-/// and saturated.
-pub fn mbqm(x: i32, multiplier: i32, shift: i32) -> i32 {
-    let left = (x as i64) << shift.clamp(0, 32);
-    let left = left.clamp(I32_MIN, I32_MAX) as i32;
-    rdbpot(srdhm(left, multiplier) as i64, (-shift).clamp(0, 31) as u32) as i32
-}
+/// TFLite's double-rounding `MultiplyByQuantizedMultiplier`, from the exact `i128` reference of
+/// `reference::num`.
+pub use super::num::multiply_by_quantized_multiplier as mbqm;
 
 fn softmax_rows(
     mult: i32,
