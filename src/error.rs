@@ -22,6 +22,20 @@ pub enum Buffer {
     Output,
     /// Caller-provided scratch memory.
     Scratch,
+    /// A layer's parameters (weights and biases in the layer's documented order).
+    Params,
+    /// A layer's running statistics (batch norm's running mean and variance).
+    Stats,
+    /// The activation cache a training forward pass fills and the backward pass reads.
+    Cache,
+    /// The gradient with respect to a layer's output, passed into backward.
+    GradOutput,
+    /// The gradient with respect to a layer's input, written by backward.
+    GradInput,
+    /// The gradients with respect to the parameters, accumulated by backward.
+    GradParams,
+    /// Training targets (labels or regression values).
+    Targets,
 }
 
 impl fmt::Display for Buffer {
@@ -34,6 +48,13 @@ impl fmt::Display for Buffer {
             Buffer::Requant => "requantization parameters",
             Buffer::Output => "output",
             Buffer::Scratch => "scratch",
+            Buffer::Params => "parameters",
+            Buffer::Stats => "running statistics",
+            Buffer::Cache => "activation cache",
+            Buffer::GradOutput => "output gradient",
+            Buffer::GradInput => "input gradient",
+            Buffer::GradParams => "parameter gradients",
+            Buffer::Targets => "targets",
         };
         f.write_str(name)
     }
@@ -115,6 +136,79 @@ impl fmt::Display for QuantError {
 }
 
 impl core::error::Error for QuantError {}
+
+/// An error of a layer, a model or a training step: the union of the area errors, plus the
+/// conditions only a layer can meet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Error {
+    /// A shape, geometry or buffer length is wrong.
+    Shape(ShapeError),
+    /// A quantization parameter cannot be used.
+    Quant(QuantError),
+    /// An index input (an embedding's token id) is not an integer in `0..len`.
+    Index {
+        /// Position of the offending value in the input.
+        position: usize,
+        /// Number of valid indices (the vocabulary size).
+        len: usize,
+    },
+    /// A configuration value outside its domain (a dropout rate outside `[0, 1)`, a negative
+    /// epsilon or momentum, a non-finite constant).
+    Config,
+    /// A training call needs to write parameters or statistics that were given read-only
+    /// (for example batch norm in training mode with frozen running statistics).
+    Frozen,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Shape(e) => write!(f, "shape error: {e}"),
+            Error::Quant(e) => write!(f, "quantization error: {e}"),
+            Error::Index { position, len } => write!(
+                f,
+                "input value at position {position} is not an integer index below {len}"
+            ),
+            Error::Config => f.write_str("a configuration value is outside its domain"),
+            Error::Frozen => {
+                f.write_str("training needs to write parameters that were given read-only")
+            }
+        }
+    }
+}
+
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Error::Shape(e) => Some(e),
+            Error::Quant(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ShapeError> for Error {
+    fn from(e: ShapeError) -> Self {
+        Error::Shape(e)
+    }
+}
+
+impl From<QuantError> for Error {
+    fn from(e: QuantError) -> Self {
+        Error::Quant(e)
+    }
+}
+
+impl From<crate::num::quant::QuantizeError> for Error {
+    fn from(e: crate::num::quant::QuantizeError) -> Self {
+        match e {
+            crate::num::quant::QuantizeError::Shape(e) => Error::Shape(e),
+            crate::num::quant::QuantizeError::Quant(e) => Error::Quant(e),
+        }
+    }
+}
 
 /// Returns `Ok(())` when `actual == expected`, else the [`ShapeError::Length`] naming `buffer`.
 #[inline]

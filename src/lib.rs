@@ -28,6 +28,9 @@ mod fmt;
 
 pub mod error;
 pub mod kernels;
+pub mod layers;
 pub mod num;
+pub mod rng;
+pub mod train;
 
-pub use error::{Buffer, QuantError, ShapeError};
+pub use error::{Buffer, Error, QuantError, ShapeError};

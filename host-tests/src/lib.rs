@@ -5,6 +5,7 @@
 //! (`i64`/`i128`) arithmetic straight from the TFLite specification.
 
 pub mod emit;
+pub mod gradcheck;
 pub mod reference;
 pub mod rng;
 pub mod vectors;

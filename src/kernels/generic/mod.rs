@@ -5,6 +5,7 @@ pub mod conv;
 pub mod dense;
 pub mod depthwise;
 pub mod elementwise;
+pub mod grad;
 pub mod matmul;
 pub mod pool;
 pub mod softmax;
