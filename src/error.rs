@@ -157,6 +157,16 @@ pub enum Error {
     /// A configuration value outside its domain (a dropout rate outside `[0, 1)`, a negative
     /// epsilon or momentum, a non-finite constant).
     Config,
+    /// In a sequential model, the input length of layer `layer` differs from the output length of
+    /// the layer before it.
+    Chain {
+        /// Index of the layer whose input does not fit.
+        layer: usize,
+        /// Per-sample output length of the layer before.
+        expected: usize,
+        /// Per-sample input length of this layer.
+        actual: usize,
+    },
     /// A training call needs to write parameters or statistics that were given read-only
     /// (for example batch norm in training mode with frozen running statistics).
     Frozen,
@@ -172,6 +182,14 @@ impl fmt::Display for Error {
                 "input value at position {position} is not an integer index below {len}"
             ),
             Error::Config => f.write_str("a configuration value is outside its domain"),
+            Error::Chain {
+                layer,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "layer {layer} takes {actual} values per sample, the layer before gives {expected}"
+            ),
             Error::Frozen => {
                 f.write_str("training needs to write parameters that were given read-only")
             }

@@ -32,8 +32,10 @@ pub mod layer_norm;
 pub mod pool;
 pub mod reshape;
 pub mod s8;
+mod sequential;
 
 pub use params::Params;
+pub use sequential::{Sequential, TrainBufferLens, TrainBuffers};
 
 use crate::error::{check_len, Buffer, Error, ShapeError};
 use crate::rng::RngCore;
@@ -73,6 +75,12 @@ pub trait Layer {
     /// The parameters for writing, or `None` if they are frozen or the layer has none.
     fn params_mut(&mut self) -> Option<&mut [f32]> {
         None
+    }
+
+    /// Whether the parameters may be updated (false for frozen parameters and for layers
+    /// without any).
+    fn is_trainable(&self) -> bool {
+        false
     }
 
     /// Number of f32 values `forward_train` saves for `backward` beyond the input and output,

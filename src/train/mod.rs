@@ -1,4 +1,6 @@
-//! Training: weight initialisation, and (built on the layers' backward passes) the losses,
-//! optimizers and fine-tuning rules.
+//! Training: weight initialisation, losses and optimizer steps, built on the layers' backward
+//! passes.
 
 pub mod init;
+pub mod loss;
+pub mod optim;
