@@ -186,6 +186,10 @@ impl Layer for Conv2d<'_> {
         self.params.as_mut_slice()
     }
 
+    fn is_trainable(&self) -> bool {
+        self.params.is_trainable()
+    }
+
     /// The convolution of [`conv2d_f32`] without activation. NaN in, NaN out.
     ///
     /// # Shapes
@@ -406,6 +410,10 @@ impl Layer for Conv1d<'_> {
 
     fn params_mut(&mut self) -> Option<&mut [f32]> {
         self.inner.params_mut()
+    }
+
+    fn is_trainable(&self) -> bool {
+        self.inner.is_trainable()
     }
 
     /// The convolution of [`conv1d_f32`](crate::kernels::generic::conv::conv1d_f32) without

@@ -127,6 +127,10 @@ impl Layer for Dense<'_> {
         self.params.as_mut_slice()
     }
 
+    fn is_trainable(&self) -> bool {
+        self.params.is_trainable()
+    }
+
     /// `output[b, o] = bias[o] + sum_i input[b, i] * weights[o, i]` ([`dense_f32`], no
     /// activation). NaN in, NaN out.
     ///

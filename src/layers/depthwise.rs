@@ -190,6 +190,10 @@ impl Layer for DepthwiseConv2d<'_> {
         self.params.as_mut_slice()
     }
 
+    fn is_trainable(&self) -> bool {
+        self.params.is_trainable()
+    }
+
     /// The convolution of [`depthwise_conv2d_f32`] without activation. NaN in, NaN out.
     ///
     /// # Shapes
