@@ -11,10 +11,8 @@ use tinytune::layers::Layer;
 use tinytune::{Buffer, Error, ShapeError};
 use tinytune_host_tests::rng::SplitMix64;
 
-/// `(batch, in_h, in_w, channels, window, stride, padding)` cases: SAME and VALID, stride equal
-/// to, below (overlapping windows) and above (skipped inputs) the window, non-square, batch > 1.
-#[allow(clippy::type_complexity)]
-const CASES: &[(
+/// `(batch, in_h, in_w, channels, window, stride, padding)`.
+type Case = (
     usize,
     usize,
     usize,
@@ -22,7 +20,11 @@ const CASES: &[(
     (usize, usize),
     (usize, usize),
     Padding,
-)] = &[
+);
+
+/// SAME and VALID, stride equal to, below (overlapping windows) and above (skipped inputs) the
+/// window, non-square, batch > 1.
+const CASES: &[Case] = &[
     (1, 4, 4, 1, (2, 2), (2, 2), Padding::Valid),
     (2, 5, 5, 3, (2, 2), (2, 2), Padding::Same),
     (3, 5, 6, 2, (3, 3), (1, 1), Padding::Same),
@@ -34,18 +36,7 @@ const CASES: &[(
     (1, 1, 1, 3, (1, 1), (1, 1), Padding::Valid),
 ];
 
-fn layer(
-    kind: PoolKind,
-    case: &(
-        usize,
-        usize,
-        usize,
-        usize,
-        (usize, usize),
-        (usize, usize),
-        Padding,
-    ),
-) -> (Pool2d, PoolRef) {
+fn layer(kind: PoolKind, case: &Case) -> (Pool2d, PoolRef) {
     let &(batch, in_h, in_w, channels, window, stride, padding) = case;
     let config = Pool2dConfig {
         kind,
@@ -468,7 +459,9 @@ fn check_error_paths<L: Layer>(l: &L) {
     let g = vec![1.0f32; n_out];
     let mut gi = vec![7.0f32; n_in];
     let mut gp = [7.0f32; 1];
-    let cases: [(Error, &[f32], &[f32], &[f32], &[f32], bool); 5] = [
+    // (error, input, output, cache, grad_output, with grad_params)
+    type Bad<'a> = (Error, &'a [f32], &'a [f32], &'a [f32], &'a [f32], bool);
+    let cases: [Bad; 5] = [
         (
             length(Buffer::Input, n_in, n_in - 1),
             &x[1..],
