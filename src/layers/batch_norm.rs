@@ -188,6 +188,10 @@ impl Layer for BatchNorm<'_> {
         self.params.as_mut_slice()
     }
 
+    fn is_trainable(&self) -> bool {
+        self.params.is_trainable()
+    }
+
     /// `2 * channels` for any batch: the batch mean and `1 / sqrt(var + eps)` of each channel.
     fn cache_len(&self, batch: usize) -> usize {
         let _ = batch;

@@ -201,6 +201,10 @@ impl Layer for Embedding<'_> {
         self.table.as_mut_slice()
     }
 
+    fn is_trainable(&self) -> bool {
+        self.table.is_trainable()
+    }
+
     /// Looks up the ids (stored as f32) of each sample.
     ///
     /// # Shapes

@@ -138,6 +138,10 @@ impl Layer for LayerNorm<'_> {
         self.params.as_mut_slice()
     }
 
+    fn is_trainable(&self) -> bool {
+        self.params.is_trainable()
+    }
+
     /// `2 * batch * positions`: each row's mean and `1 / sqrt(var + eps)`. Saturates on overflow
     /// (such a batch is then rejected by the length checks).
     fn cache_len(&self, batch: usize) -> usize {

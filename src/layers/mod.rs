@@ -18,6 +18,7 @@
 //! No layer needs scratch memory beyond its cache; [`Sequential`] needs two activation-sized
 //! buffers, which it sizes itself.
 
+mod any;
 mod params;
 
 pub mod activation;
@@ -34,6 +35,7 @@ pub mod reshape;
 pub mod s8;
 mod sequential;
 
+pub use any::AnyLayer;
 pub use params::Params;
 pub use sequential::{Sequential, TrainBufferLens, TrainBuffers};
 
