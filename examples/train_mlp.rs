@@ -178,7 +178,8 @@ fn main() -> Result<(), Error> {
         }
     })?;
     println!(
-        "train accuracy {:.1} %, held-out accuracy {:.1} %, {} parameters, {} B of training buffers",
+        "final loss {:.4}, train accuracy {:.1} %, held-out accuracy {:.1} %, {} parameters, {} B of training buffers",
+        report.final_loss,
         100.0 * report.train_accuracy,
         100.0 * report.test_accuracy,
         report.params,
