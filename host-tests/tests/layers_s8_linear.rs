@@ -4,9 +4,8 @@
 //! within one quantization step of the output** (`|int8 − quantize(f32)| <= 1` for every
 //! element). For each case, random f32 weights and biases are quantized with the crate's
 //! `quantize_*_weights`; the reference dequantizes those int8 weights (`scale[c] · q`), the int32
-//! bias (`bias · input_scale · scale[c]`) and the int8 input, runs the f32 kernel
-//! (`dense_f32`, `conv1d_f32`, `conv2d_f32`, `depthwise_conv2d_f32`, which the f32 layers call)
-//! with the f32 activation, and quantizes its output with the output parameters in f64. Random
+//! bias (`bias · input_scale · scale[c]`) and the int8 input, runs the f32 layer (`Dense`,
+//! `Conv1d`, `Conv2d`, `DepthwiseConv2d`) followed by the f32 activation clamp, and quantizes its output with the output parameters in f64. Random
 //! shapes and values, fixed seeds.
 //!
 //! Also: a dense layer with a per-tensor requantizer equals the per-channel one bit for bit when
@@ -15,11 +14,14 @@
 mod common_d;
 
 use common_d::*;
-use tinytune::kernels::generic::conv::{conv1d_f32, conv2d_f32, Conv1dShape, Conv2dShape};
-use tinytune::kernels::generic::dense::{dense_f32, DenseShape};
-use tinytune::kernels::generic::depthwise::{depthwise_conv2d_f32, DepthwiseConv2dShape};
+use tinytune::kernels::generic::conv::{Conv1dShape, Conv2dShape};
+use tinytune::kernels::generic::depthwise::DepthwiseConv2dShape;
 use tinytune::kernels::{ActivationF32, ActivationS8, Padding};
+use tinytune::layers::conv::{Conv1dConfig, Conv2dConfig};
+use tinytune::layers::dense::DenseConfig;
+use tinytune::layers::depthwise::DepthwiseConv2dConfig;
 use tinytune::layers::s8::*;
+use tinytune::layers::Layer;
 use tinytune::num::quant::{QuantParams, Requantizer};
 
 /// The int8 parameters of a layer, as the quantize helpers return them.
@@ -177,11 +179,6 @@ fn dense_s8_within_one_step_of_f32_dense_on_dequantized_weights() {
     for case in 0..60 {
         let batch = rng.range_i64(1, 3) as usize;
         let (n_in, n_out) = (rng.range_i64(1, 40) as usize, rng.range_i64(1, 12) as usize);
-        let shape = |batch| DenseShape {
-            batch,
-            in_features: n_in,
-            out_features: n_out,
-        };
         let t = agree(
             &mut rng,
             Axis::First,
@@ -189,7 +186,17 @@ fn dense_s8_within_one_step_of_f32_dense_on_dequantized_weights() {
             n_in * n_out,
             batch * n_in,
             batch * n_out,
-            |w, b, x, act, y| dense_f32(shape(batch), x, w, b, act, y).unwrap(),
+            |w, b, x, act, y| {
+                let p = weights_then_bias(w, b);
+                let layer = DenseConfig {
+                    in_features: n_in,
+                    out_features: n_out,
+                    bias: b.is_some(),
+                }
+                .init(&p[..])
+                .unwrap();
+                run_then_clamp(&layer, batch, x, act, y);
+            },
             |q, input, output, act, x, y| {
                 let layer = DenseS8Config {
                     in_features: n_in,
@@ -208,6 +215,19 @@ fn dense_s8_within_one_step_of_f32_dense_on_dequantized_weights() {
         tally = (tally.0 + t.0, tally.1 + t.1);
     }
     assert_mostly_exact(tally, "dense");
+}
+
+/// The f32 layers' parameter layout: the weights, then the bias if there is one.
+fn weights_then_bias(w: &[f32], b: Option<&[f32]>) -> Vec<f32> {
+    w.iter().chain(b.unwrap_or(&[])).copied().collect()
+}
+
+/// Inference through an f32 layer, then the fused clamp the int8 layer applies.
+fn run_then_clamp<L: Layer>(layer: &L, batch: usize, x: &[f32], act: ActivationF32, y: &mut [f32]) {
+    layer.forward(batch, x, y).unwrap();
+    for v in y.iter_mut() {
+        *v = act.clamp(*v);
+    }
 }
 
 fn random_padding(rng: &mut SplitMix64) -> Padding {
@@ -246,7 +266,22 @@ fn conv1d_s8_within_one_step_of_f32_conv1d_on_dequantized_weights() {
             out_c * kernel * in_c,
             batch * len * in_c,
             out_len,
-            |w, b, x, act, y| conv1d_f32(&shape, x, w, b, act, y).unwrap(),
+            |w, b, x, act, y| {
+                let p = weights_then_bias(w, b);
+                let layer = Conv1dConfig {
+                    len,
+                    in_c,
+                    out_c,
+                    kernel,
+                    stride: shape.stride,
+                    dilation,
+                    padding: shape.padding,
+                    bias: b.is_some(),
+                }
+                .init(&p[..])
+                .unwrap();
+                run_then_clamp(&layer, batch, x, act, y);
+            },
             |q, input, output, act, x, y| {
                 let layer = Conv1dS8Config {
                     len,
@@ -314,7 +349,26 @@ fn conv2d_s8_within_one_step_of_f32_conv2d_on_dequantized_weights() {
             out_c * kernel_h * kernel_w * in_c,
             batch * in_h * in_w * in_c,
             out_len,
-            |w, b, x, act, y| conv2d_f32(&shape, x, w, b, act, y).unwrap(),
+            |w, b, x, act, y| {
+                let p = weights_then_bias(w, b);
+                let layer = Conv2dConfig {
+                    in_h,
+                    in_w,
+                    in_c,
+                    out_c,
+                    kernel_h,
+                    kernel_w,
+                    stride_h,
+                    stride_w,
+                    dilation_h,
+                    dilation_w,
+                    padding,
+                    bias: b.is_some(),
+                }
+                .init(&p[..])
+                .unwrap();
+                run_then_clamp(&layer, batch, x, act, y);
+            },
             |q, input, output, act, x, y| {
                 let config = Conv2dS8Config {
                     in_h,
@@ -378,7 +432,26 @@ fn depthwise_s8_within_one_step_of_f32_depthwise_on_dequantized_weights() {
             kernel_h * kernel_w * out_c,
             batch * in_h * in_w * in_c,
             out_len,
-            |w, b, x, act, y| depthwise_conv2d_f32(&shape, x, w, b, act, y).unwrap(),
+            |w, b, x, act, y| {
+                let p = weights_then_bias(w, b);
+                let layer = DepthwiseConv2dConfig {
+                    in_h,
+                    in_w,
+                    in_c,
+                    multiplier,
+                    kernel_h,
+                    kernel_w,
+                    stride_h,
+                    stride_w,
+                    dilation_h,
+                    dilation_w,
+                    padding,
+                    bias: b.is_some(),
+                }
+                .init(&p[..])
+                .unwrap();
+                run_then_clamp(&layer, batch, x, act, y);
+            },
             |q, input, output, act, x, y| {
                 let layer = DepthwiseConv2dS8Config {
                     in_h,
