@@ -6,9 +6,16 @@
 //! The crate is built in layers, each using only the ones below it:
 //!
 //! - [`num`]: fixed-point arithmetic (Q7/Q15/Q31), int8 affine quantization with a TFLite-exact
-//!   requantizer, and the f32 math functions (`libm`, or `micromath` with the `fast-math` feature).
+//!   requantizer, and the f32 math functions (`libm`, or short polynomials with the `fast-math` feature).
 //! - [`kernels`]: pure functions over caller-owned slices, CMSIS-NN style: dense, batched matmul,
-//!   convolutions, pooling, elementwise and activation kernels, in f32 and int8.
+//!   convolutions, pooling, elementwise and activation kernels, in f32 and int8, and the f32
+//!   backward kernels (`kernels::generic::grad`).
+//! - [`layers`]: layers configured once (`Config { … }.init(params)`), borrowing their parameters
+//!   from flash (frozen) or RAM (trainable); f32 forward and backward, int8 inference
+//!   ([`layers::s8`]), and [`layers::Sequential`], a model over caller-owned buffers with
+//!   mini-batch training.
+//! - [`train`]: weight initialisation, losses and optimizer steps.
+//! - [`rng`]: the seeded generator and the distributions; randomness is always injected.
 //!
 //! Every buffer belongs to the caller. Kernels check the lengths of the slices they are given once,
 //! on entry, and return a [`ShapeError`] instead of panicking; the loops behind that check do no

@@ -17,6 +17,25 @@
 //!
 //! No layer needs scratch memory beyond its cache; [`Sequential`] needs two activation-sized
 //! buffers, which it sizes itself.
+//!
+//! # The f32 layers
+//!
+//! | layer | parameters, in order | cache (f32 values) |
+//! |---|---|---|
+//! | [`dense::Dense`] | weights `[out, in]`, bias `[out]` | 0 |
+//! | [`conv::Conv1d`] | weights `[out_c, kernel, in_c]`, bias `[out_c]` | 0 |
+//! | [`conv::Conv2d`] | weights `[out_c, kh, kw, in_c]` (OHWI), bias `[out_c]` | 0 |
+//! | [`depthwise::DepthwiseConv2d`] | weights `[kh, kw, in_c·multiplier]`, bias `[in_c·multiplier]` | 0 |
+//! | [`pool::Pool1d`], [`pool::Pool2d`] (max, average), [`pool::GlobalAvgPool`] | none | 0 |
+//! | [`reshape::Reshape`] (= [`reshape::Flatten`]) | none | 0 |
+//! | [`batch_norm::BatchNorm`] | gamma `[c]`, beta `[c]`; running mean and variance as separate statistics | `2·c` |
+//! | [`layer_norm::LayerNorm`] | gamma `[dim]`, beta `[dim]` | `2·batch·positions` |
+//! | [`embedding::Embedding`] | table `[vocab, dim]` | 0 |
+//! | [`dropout::Dropout`] | none | `batch·len` (the mask) |
+//! | [`activation::Activation`]: ReLU, ReLU6, leaky ReLU, sigmoid, tanh, GELU, softmax | none | 0 |
+//!
+//! [`fold`] folds an inference batch norm into the dense or convolution layer before it, for
+//! deployment. [`AnyLayer`] is the enum of all of them that [`Sequential`] runs.
 
 mod any;
 mod params;
@@ -94,6 +113,10 @@ pub trait Layer {
 
     /// Inference: dropout is the identity, batch norm uses its running statistics.
     ///
+    /// # Shapes
+    /// - `input`: `[batch, input_len()]`
+    /// - `output`: `[batch, output_len()]`
+    ///
     /// # Errors
     /// [`Error::Shape`] for a wrong buffer length or `batch == 0`; [`Error::Index`] for an
     /// embedding id out of range.
@@ -102,6 +125,11 @@ pub trait Layer {
     /// Training mode: dropout draws a mask from `rng`, batch norm normalises with the batch's
     /// statistics and updates its running statistics. Fills `cache` (of `cache_len(batch)`
     /// values) for `backward`. The default runs `forward`.
+    ///
+    /// # Shapes
+    /// - `input`: `[batch, input_len()]`
+    /// - `output`: `[batch, output_len()]`
+    /// - `cache`: `[cache_len(batch)]`
     ///
     /// # Errors
     /// As `forward`, plus [`Error::Frozen`] if the layer must update statistics it was given
@@ -121,6 +149,12 @@ pub trait Layer {
 
     /// Backward: from `grad_output` (`dL/d output`), writes `dL/d input` into `grad_input` if
     /// given and adds `dL/d params` into `grad_params` if given.
+    ///
+    /// # Shapes
+    /// - `input`, `grad_input`: `[batch, input_len()]`
+    /// - `output`, `grad_output`: `[batch, output_len()]`
+    /// - `cache`: `[cache_len(batch)]`, as `forward_train` filled it
+    /// - `grad_params`: `[param_len()]`
     ///
     /// # Errors
     /// [`Error::Shape`] for a wrong buffer length; [`Error::Frozen`] if `grad_params` is given for
