@@ -169,7 +169,6 @@ impl Layer for Activation {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            false,
         )?;
         let Some(gi) = grad_input else {
             return Ok(());

@@ -1,6 +1,7 @@
 //! Batch normalisation over the channels of NHWC activations (or dense features), in training
 //! mode (batch statistics, running statistics updated) and inference mode (running statistics).
 
+use super::weighted::layer_params;
 use super::{check_backward, check_io, Layer, Params};
 use crate::error::{check_len, product, Buffer, Error, ShapeError};
 use crate::kernels::generic::grad::norm::batch_norm_backward_f32;
@@ -176,21 +177,7 @@ impl Layer for BatchNorm<'_> {
         self.len
     }
 
-    fn param_len(&self) -> usize {
-        self.params.len()
-    }
-
-    fn params(&self) -> &[f32] {
-        self.params.as_slice()
-    }
-
-    fn params_mut(&mut self) -> Option<&mut [f32]> {
-        self.params.as_mut_slice()
-    }
-
-    fn is_trainable(&self) -> bool {
-        self.params.is_trainable()
-    }
+    layer_params!(params);
 
     /// `2 * channels` for any batch: the batch mean and `1 / sqrt(var + eps)` of each channel.
     fn cache_len(&self, batch: usize) -> usize {
@@ -323,7 +310,6 @@ impl Layer for BatchNorm<'_> {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            self.params.is_trainable(),
         )?;
         batch_norm_backward_f32(
             self.config.channels,

@@ -3,10 +3,11 @@
 //!
 //! [`Conv1dShape::to_conv2d`]: crate::kernels::generic::conv::Conv1dShape::to_conv2d
 
-use crate::error::{check_len, product, Buffer, Error, ShapeError};
+use crate::error::{product, Error, ShapeError};
 use crate::kernels::generic::conv::{conv2d_f32, Conv2dShape};
 use crate::kernels::generic::grad::conv::conv2d_backward_f32;
 use crate::kernels::{ActivationF32, Padding};
+use crate::layers::weighted::{layer_params, WeightsBias};
 use crate::layers::{check_backward, check_io, Layer, Params};
 use crate::rng::RngCore;
 use crate::train::init::{Fans, Init};
@@ -110,9 +111,9 @@ impl Conv2dConfig {
     /// As [`param_len`](Self::param_len), and [`ShapeError::Length`] with [`Buffer::Params`] if
     /// `params` does not hold `param_len` values.
     pub fn init<'a>(self, params: impl Into<Params<'a>>) -> Result<Conv2d<'a>, Error> {
-        let params = params.into();
         let sizes = self.sizes()?;
-        check_len(Buffer::Params, sizes.param_len, params.len())?;
+        let bias_len = sizes.param_len - sizes.weights_len;
+        let params = WeightsBias::new(params.into(), sizes.weights_len, bias_len)?;
         Ok(Conv2d {
             config: self,
             sizes,
@@ -126,7 +127,7 @@ impl Conv2dConfig {
 pub struct Conv2d<'a> {
     config: Conv2dConfig,
     sizes: Conv2dSizes,
-    params: Params<'a>,
+    params: WeightsBias<'a>,
 }
 
 impl Conv2d<'_> {
@@ -142,15 +143,12 @@ impl Conv2d<'_> {
 
     /// The weights, OHWI `[out_c, kernel_h, kernel_w, in_c]`.
     pub fn weights(&self) -> &[f32] {
-        // In range: `init` checked the parameter length.
-        &self.params.as_slice()[..self.sizes.weights_len]
+        self.params.weights()
     }
 
     /// The bias, `[out_c]`, or `None` without bias.
     pub fn bias(&self) -> Option<&[f32]> {
-        self.config
-            .bias
-            .then(|| &self.params.as_slice()[self.sizes.weights_len..])
+        self.params.bias()
     }
 
     /// Fan-in and fan-out of the weights: `(kernel_h * kernel_w * in_c, kernel_h * kernel_w *
@@ -174,21 +172,7 @@ impl Layer for Conv2d<'_> {
         self.sizes.output_len
     }
 
-    fn param_len(&self) -> usize {
-        self.params.len()
-    }
-
-    fn params(&self) -> &[f32] {
-        self.params.as_slice()
-    }
-
-    fn params_mut(&mut self) -> Option<&mut [f32]> {
-        self.params.as_mut_slice()
-    }
-
-    fn is_trainable(&self) -> bool {
-        self.params.is_trainable()
-    }
+    layer_params!(params);
 
     /// The convolution of [`conv2d_f32`] without activation. NaN in, NaN out.
     ///
@@ -251,16 +235,9 @@ impl Layer for Conv2d<'_> {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            self.params.is_trainable(),
         )?;
         // In range: `check_backward` checked `grad_params` against `param_len`.
-        let (grad_weights, grad_bias) = match grad_params {
-            Some(g) => {
-                let (gw, gb) = g.split_at_mut(self.sizes.weights_len);
-                (Some(gw), self.config.bias.then_some(gb))
-            }
-            None => (None, None),
-        };
+        let (grad_weights, grad_bias) = self.params.split_grads(grad_params);
         conv2d_backward_f32(
             &self.config.shape(batch),
             input,
@@ -280,11 +257,7 @@ impl Layer for Conv2d<'_> {
     /// written on error.
     fn init_params<R: RngCore + ?Sized>(&mut self, init: Init, rng: &mut R) -> Result<(), Error> {
         let fans = self.fans();
-        let params = self.params.as_mut_slice().ok_or(Error::Frozen)?;
-        let (weights, bias) = params.split_at_mut(self.sizes.weights_len);
-        init.fill(weights, fans, rng)?;
-        bias.fill(0.0);
-        Ok(())
+        self.params.init(init, fans, rng)
     }
 }
 

@@ -1,9 +1,10 @@
 //! The f32 dense (fully connected) layer.
 
-use crate::error::{check_len, product, Buffer, Error, ShapeError};
+use crate::error::{product, Error, ShapeError};
 use crate::kernels::generic::dense::{dense_f32, DenseShape};
 use crate::kernels::generic::grad::dense::dense_backward_f32;
 use crate::kernels::ActivationF32;
+use crate::layers::weighted::{layer_params, WeightsBias};
 use crate::layers::{check_backward, check_io, Layer, Params};
 use crate::rng::RngCore;
 use crate::train::init::{Fans, Init};
@@ -50,12 +51,10 @@ impl DenseConfig {
     /// [`ShapeError::Length`] with [`Buffer::Params`] if `params` does not hold
     /// [`param_len`](Self::param_len) values.
     pub fn init<'a>(self, params: impl Into<Params<'a>>) -> Result<Dense<'a>, Error> {
-        let params = params.into();
-        let weights_len = self.weights_len()?;
-        check_len(Buffer::Params, self.param_len()?, params.len())?;
+        let bias_len = if self.bias { self.out_features } else { 0 };
+        let params = WeightsBias::new(params.into(), self.weights_len()?, bias_len)?;
         Ok(Dense {
             config: self,
-            weights_len,
             params,
         })
     }
@@ -65,9 +64,7 @@ impl DenseConfig {
 #[derive(Debug)]
 pub struct Dense<'a> {
     config: DenseConfig,
-    /// `out_features * in_features`: where the bias starts in the parameters.
-    weights_len: usize,
-    params: Params<'a>,
+    params: WeightsBias<'a>,
 }
 
 impl Dense<'_> {
@@ -78,15 +75,12 @@ impl Dense<'_> {
 
     /// The weights, `[out_features, in_features]`.
     pub fn weights(&self) -> &[f32] {
-        // In range: `init` checked the parameter length.
-        &self.params.as_slice()[..self.weights_len]
+        self.params.weights()
     }
 
     /// The bias, `[out_features]`, or `None` without bias.
     pub fn bias(&self) -> Option<&[f32]> {
-        self.config
-            .bias
-            .then(|| &self.params.as_slice()[self.weights_len..])
+        self.params.bias()
     }
 
     /// Fan-in and fan-out of the weights: `(in_features, out_features)`.
@@ -115,21 +109,7 @@ impl Layer for Dense<'_> {
         self.config.out_features
     }
 
-    fn param_len(&self) -> usize {
-        self.params.len()
-    }
-
-    fn params(&self) -> &[f32] {
-        self.params.as_slice()
-    }
-
-    fn params_mut(&mut self) -> Option<&mut [f32]> {
-        self.params.as_mut_slice()
-    }
-
-    fn is_trainable(&self) -> bool {
-        self.params.is_trainable()
-    }
+    layer_params!(params);
 
     /// `output[b, o] = bias[o] + sum_i input[b, i] * weights[o, i]` ([`dense_f32`], no
     /// activation). NaN in, NaN out.
@@ -194,16 +174,9 @@ impl Layer for Dense<'_> {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            self.params.is_trainable(),
         )?;
         // In range: `check_backward` checked `grad_params` against `param_len`.
-        let (grad_weights, grad_bias) = match grad_params {
-            Some(g) => {
-                let (gw, gb) = g.split_at_mut(self.weights_len);
-                (Some(gw), self.config.bias.then_some(gb))
-            }
-            None => (None, None),
-        };
+        let (grad_weights, grad_bias) = self.params.split_grads(grad_params);
         dense_backward_f32(
             self.shape(batch),
             input,
@@ -223,10 +196,6 @@ impl Layer for Dense<'_> {
     /// written on error.
     fn init_params<R: RngCore + ?Sized>(&mut self, init: Init, rng: &mut R) -> Result<(), Error> {
         let fans = self.fans();
-        let params = self.params.as_mut_slice().ok_or(Error::Frozen)?;
-        let (weights, bias) = params.split_at_mut(self.weights_len);
-        init.fill(weights, fans, rng)?;
-        bias.fill(0.0);
-        Ok(())
+        self.params.init(init, fans, rng)
     }
 }

@@ -166,7 +166,6 @@ impl Layer for Dropout {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            false,
         )?;
         if let Some(gi) = grad_input {
             for ((d, &g), &m) in gi.iter_mut().zip(grad_output).zip(cache) {

@@ -1,5 +1,6 @@
 //! Embedding: a lookup table from token ids to learned vectors.
 
+use super::weighted::layer_params;
 use super::{check_backward, check_io, Layer, Params};
 use crate::error::{check_len, product, Buffer, Error, ShapeError};
 use crate::rng::RngCore;
@@ -189,21 +190,7 @@ impl Layer for Embedding<'_> {
         self.output_len
     }
 
-    fn param_len(&self) -> usize {
-        self.table.len()
-    }
-
-    fn params(&self) -> &[f32] {
-        self.table.as_slice()
-    }
-
-    fn params_mut(&mut self) -> Option<&mut [f32]> {
-        self.table.as_mut_slice()
-    }
-
-    fn is_trainable(&self) -> bool {
-        self.table.is_trainable()
-    }
+    layer_params!(table);
 
     /// Looks up the ids (stored as f32) of each sample.
     ///
@@ -262,7 +249,6 @@ impl Layer for Embedding<'_> {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            self.table.is_trainable(),
         )?;
         let vocab = self.config.vocab;
         self.check_ids(input.iter().map(|&v| id_of(v, vocab)))?;

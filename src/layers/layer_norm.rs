@@ -1,5 +1,6 @@
 //! Layer normalisation: each vector of `dim` values is normalised over its own values.
 
+use super::weighted::layer_params;
 use super::{check_backward, check_io, Layer, Params};
 use crate::error::{check_len, product, Buffer, Error, ShapeError};
 use crate::kernels::generic::grad::norm::layer_norm_backward_f32;
@@ -126,21 +127,7 @@ impl Layer for LayerNorm<'_> {
         self.len
     }
 
-    fn param_len(&self) -> usize {
-        self.params.len()
-    }
-
-    fn params(&self) -> &[f32] {
-        self.params.as_slice()
-    }
-
-    fn params_mut(&mut self) -> Option<&mut [f32]> {
-        self.params.as_mut_slice()
-    }
-
-    fn is_trainable(&self) -> bool {
-        self.params.is_trainable()
-    }
+    layer_params!(params);
 
     /// `2 * batch * positions`: each row's mean and `1 / sqrt(var + eps)`. Saturates on overflow
     /// (such a batch is then rejected by the length checks).
@@ -224,7 +211,6 @@ impl Layer for LayerNorm<'_> {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            self.params.is_trainable(),
         )?;
         layer_norm_backward_f32(
             self.config.dim,

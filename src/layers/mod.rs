@@ -53,6 +53,7 @@ pub mod pool;
 pub mod reshape;
 pub mod s8;
 mod sequential;
+mod weighted;
 
 pub use any::AnyLayer;
 pub use params::Params;
@@ -202,8 +203,8 @@ pub(crate) fn check_io(
 }
 
 /// Checks the buffers of a backward call: input, output, the cache, the output gradient, and
-/// (when given) the input gradient and the parameter gradients. `params` tells whether the layer
-/// has trainable parameters: `grad_params` for frozen ones is [`Error::Frozen`].
+/// (when given) the input gradient and the parameter gradients: `grad_params` for a layer whose
+/// parameters are frozen is [`Error::Frozen`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn check_backward<L: Layer + ?Sized>(
     layer: &L,
@@ -214,7 +215,6 @@ pub(crate) fn check_backward<L: Layer + ?Sized>(
     grad_output: usize,
     grad_input: Option<usize>,
     grad_params: Option<usize>,
-    trainable: bool,
 ) -> Result<(), Error> {
     let (n_in, n_out) = check_io(batch, layer.input_len(), layer.output_len(), input, output)?;
     check_len(Buffer::Cache, layer.cache_len(batch), cache)?;
@@ -223,7 +223,7 @@ pub(crate) fn check_backward<L: Layer + ?Sized>(
         check_len(Buffer::GradInput, n_in, g)?;
     }
     if let Some(g) = grad_params {
-        if !trainable && layer.param_len() > 0 {
+        if !layer.is_trainable() && layer.param_len() > 0 {
             return Err(Error::Frozen);
         }
         check_len(Buffer::GradParams, layer.param_len(), g)?;

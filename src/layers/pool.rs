@@ -207,7 +207,6 @@ impl Layer for Pool2d {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            false,
         )?;
         match grad_input {
             Some(gi) => pool_backward(
@@ -360,7 +359,6 @@ impl Layer for Pool1d {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            false,
         )?;
         match grad_input {
             Some(gi) => pool_backward(

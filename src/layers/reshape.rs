@@ -101,7 +101,6 @@ impl Layer for Reshape {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            false,
         )?;
         if let Some(gi) = grad_input {
             gi.copy_from_slice(grad_output);

@@ -111,7 +111,6 @@ impl Layer for GlobalAvgPool {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            false,
         )?;
         if let Some(gi) = grad_input {
             let c = &self.config;

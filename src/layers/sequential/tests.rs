@@ -65,7 +65,6 @@ impl Layer for Scale<'_> {
             grad_output.len(),
             grad_input.as_deref().map(<[f32]>::len),
             grad_params.as_deref().map(<[f32]>::len),
-            self.is_trainable(),
         )?;
         let w = self.0.as_slice();
         let n = w.len();
