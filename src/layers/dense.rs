@@ -48,7 +48,7 @@ impl DenseConfig {
     ///
     /// # Errors
     /// [`ShapeError::Dimension`] if a dimension is zero or a count overflows;
-    /// [`ShapeError::Length`] with [`Buffer::Params`] if `params` does not hold
+    /// [`ShapeError::Length`] with [`Buffer::Params`](crate::Buffer::Params) if `params` does not hold
     /// [`param_len`](Self::param_len) values.
     pub fn init<'a>(self, params: impl Into<Params<'a>>) -> Result<Dense<'a>, Error> {
         let bias_len = if self.bias { self.out_features } else { 0 };

@@ -111,7 +111,7 @@ impl DepthwiseConv2dConfig {
     /// Validates the configuration and the parameter length and returns the layer.
     ///
     /// # Errors
-    /// As [`param_len`](Self::param_len), and [`ShapeError::Length`] with [`Buffer::Params`] if
+    /// As [`param_len`](Self::param_len), and [`ShapeError::Length`] with [`Buffer::Params`](crate::Buffer::Params) if
     /// `params` does not hold `param_len` values.
     pub fn init<'a>(self, params: impl Into<Params<'a>>) -> Result<DepthwiseConv2d<'a>, Error> {
         let sizes = self.sizes()?;
