@@ -24,6 +24,53 @@ use crate::train::init::Init;
 ///
 /// Cache and scratch may be longer than required (so buffers sized for the largest batch serve
 /// every smaller one); the other buffers must have exactly the documented length.
+///
+/// # Example
+///
+/// A 2 → 4 → 2 classifier, trained one step, with every buffer a fixed-size array (as a board
+/// would put them in `static`s):
+///
+/// ```
+/// use tinytune::layers::activation::{ActivationConfig, ActivationKind};
+/// use tinytune::layers::dense::DenseConfig;
+/// use tinytune::layers::{AnyLayer, Sequential, TrainBuffers};
+/// use tinytune::rng::{SeedableRng, SeededRng};
+/// use tinytune::train::{init::{FanMode, Init}, loss::softmax_cross_entropy, optim::sgd};
+///
+/// # fn main() -> Result<(), tinytune::Error> {
+/// let hidden = DenseConfig { in_features: 2, out_features: 4, bias: true };
+/// let head = DenseConfig { in_features: 4, out_features: 2, bias: true };
+/// let (mut p1, mut p2) = ([0.0f32; 12], [0.0f32; 10]); // param_len() of each
+/// let relu = ActivationConfig { kind: ActivationKind::Relu, len: 4 };
+/// let mut model = Sequential::new([
+///     AnyLayer::from(hidden.init(&mut p1)?),
+///     relu.init()?.into(),
+///     head.init(&mut p2)?.into(),
+/// ])?;
+/// let mut rng = SeededRng::seed_from_u64(1);
+/// model.init_params(Init::HeNormal(FanMode::FanIn), &mut rng)?;
+///
+/// // Buffers for batches of up to 2 samples.
+/// let lens = model.train_buffer_lens(2);
+/// let (mut cache, mut grad_out, mut grads, mut scratch) = ([0.0; 20], [0.0; 4], [0.0; 22], [0.0; 16]);
+/// assert_eq!((lens.cache, lens.grad_output, lens.grads, lens.scratch), (20, 4, 22, 16));
+/// let mut bufs = TrainBuffers {
+///     cache: &mut cache,
+///     grad_output: &mut grad_out,
+///     grads: &mut grads,
+///     scratch: &mut scratch,
+/// };
+/// let (x, labels) = ([0.5, -1.0, -0.5, 1.0], [0u32, 1]);
+/// let loss = model.train_batch(2, &x, &mut bufs, &mut rng,
+///     |logits, grad| softmax_cross_entropy(2, logits, &labels, grad),
+///     |params, grads| sgd(params, grads, 0.1))?;
+/// assert!(loss.is_finite());
+///
+/// let mut logits = [0.0f32; 4];
+/// model.forward(2, &x, &mut logits, bufs.scratch)?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Sequential<L, const N: usize> {
     layers: [L; N],
 }
