@@ -1,8 +1,10 @@
 //! Independent references for tinytune's host tests and on-target test vectors.
 //!
-//! Nothing here calls the code under test: the f32 kernels are checked against f64
+//! The references never call the code under test: the f32 kernels are checked against f64
 //! re-implementations, the int8 kernels against exact integer references written with wide
-//! (`i64`/`i128`) arithmetic straight from the TFLite specification.
+//! (`i64`/`i128`) arithmetic straight from the TFLite specification. The one deliberate exception
+//! is the layer vectors (`vectors/layers*`): their expected values are the host's own results,
+//! which the host tests check against these references, and the device must reproduce them.
 
 pub mod emit;
 pub mod gradcheck;
