@@ -16,7 +16,7 @@ use tinytune::layers::{AnyLayer, Sequential, TrainBuffers};
 use tinytune::rng::{normal_f32, uniform_f32, RngCore, SeedableRng, SeededRng};
 use tinytune::train::init::{FanMode, Init};
 use tinytune::train::loss::{argmax, softmax_cross_entropy};
-use tinytune::train::optim::sgd;
+use tinytune::train::optim::Sgd;
 use tinytune::Error;
 
 /// Classes (spiral arms).
@@ -145,6 +145,7 @@ pub fn run(
         grad_output: &mut grad_output,
         grads: &mut grads,
         scratch: &mut scratch,
+        opt_state: &mut [],
     };
     let mut final_loss = f32::NAN;
     for epoch in 0..epochs {
@@ -157,7 +158,7 @@ pub fn run(
             &mut bufs,
             &mut rng,
             |logits, labels, grad| softmax_cross_entropy(CLASSES, logits, labels, grad),
-            |p, g| sgd(p, g, lr),
+            &mut Sgd::new(lr),
         )?;
         log(epoch, final_loss);
     }

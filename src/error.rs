@@ -36,6 +36,8 @@ pub enum Buffer {
     GradParams,
     /// Training targets (labels or regression values).
     Targets,
+    /// An optimizer's state (momentum, Adam moments).
+    OptimizerState,
 }
 
 impl fmt::Display for Buffer {
@@ -55,6 +57,7 @@ impl fmt::Display for Buffer {
             Buffer::GradInput => "input gradient",
             Buffer::GradParams => "parameter gradients",
             Buffer::Targets => "targets",
+            Buffer::OptimizerState => "optimizer state",
         };
         f.write_str(name)
     }

@@ -17,6 +17,7 @@ use tinytune::layers::pool::{Pool1dConfig, PoolKind};
 use tinytune::layers::reshape::FlattenConfig;
 use tinytune::layers::{AnyLayer, Layer, Sequential};
 use tinytune::rng::{uniform_f32, SeedableRng, SeededRng};
+use tinytune::train::optim::Sgd;
 use tinytune_host_tests::gradcheck::{assert_close, numeric_grad, to_f64, weighted_sum};
 use tinytune_host_tests::rng::SplitMix64;
 
@@ -372,6 +373,7 @@ fn frozen_backbone_keeps_its_weights_while_the_head_trains() {
         grad_output: &mut go,
         grads: &mut gr,
         scratch: &mut s,
+        opt_state: &mut [],
     };
     let mut rng = SeededRng::seed_from_u64(1);
     let first = model
@@ -382,7 +384,7 @@ fn frozen_backbone_keeps_its_weights_while_the_head_trains() {
             &mut bufs,
             &mut rng,
             |z, y, g| tinytune::train::loss::softmax_cross_entropy(OUT, z, y, g),
-            |p, g| tinytune::train::optim::sgd(p, g, 0.5),
+            &mut Sgd::new(0.5),
         )
         .unwrap();
     let mut last = first;
@@ -395,7 +397,7 @@ fn frozen_backbone_keeps_its_weights_while_the_head_trains() {
                 &mut bufs,
                 &mut rng,
                 |z, y, g| tinytune::train::loss::softmax_cross_entropy(OUT, z, y, g),
-                |p, g| tinytune::train::optim::sgd(p, g, 0.5),
+                &mut Sgd::new(0.5),
             )
             .unwrap();
     }

@@ -35,7 +35,7 @@ use crate::train::init::Init;
 /// use tinytune::layers::dense::DenseConfig;
 /// use tinytune::layers::{AnyLayer, Sequential, TrainBuffers};
 /// use tinytune::rng::{SeedableRng, SeededRng};
-/// use tinytune::train::{init::{FanMode, Init}, loss::softmax_cross_entropy, optim::sgd};
+/// use tinytune::train::{init::{FanMode, Init}, loss::softmax_cross_entropy, optim::Sgd};
 ///
 /// # fn main() -> Result<(), tinytune::Error> {
 /// let hidden = DenseConfig { in_features: 2, out_features: 4, bias: true };
@@ -59,11 +59,12 @@ use crate::train::init::Init;
 ///     grad_output: &mut grad_out,
 ///     grads: &mut grads,
 ///     scratch: &mut scratch,
+///     opt_state: &mut [],
 /// };
 /// let (x, labels) = ([0.5, -1.0, -0.5, 1.0], [0u32, 1]);
 /// let loss = model.train_batch(2, &x, &mut bufs, &mut rng,
 ///     |logits, grad| softmax_cross_entropy(2, logits, &labels, grad),
-///     |params, grads| sgd(params, grads, 0.1))?;
+///     &mut Sgd::new(0.1))?;
 /// assert!(loss.is_finite());
 ///
 /// let mut logits = [0.0f32; 4];

@@ -348,6 +348,7 @@ fn train_epoch_fits_a_linear_scale() {
         grad_output: &mut go,
         grads: &mut grads,
         scratch: &mut scratch,
+        opt_state: &mut [],
     };
     let mut rng = SeededRng::seed_from_u64(0);
     let mut last = f32::INFINITY;
@@ -367,7 +368,9 @@ fn train_epoch_fits_a_linear_scale() {
                     }
                     Ok(sum / out.len() as f32)
                 },
-                |p, g| p.iter_mut().zip(g).for_each(|(p, g)| *p -= 0.1 * g),
+                &mut |p: &mut [f32], g: &[f32]| {
+                    p.iter_mut().zip(g).for_each(|(p, g)| *p -= 0.1 * g)
+                },
             )
             .unwrap();
     }

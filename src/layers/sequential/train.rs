@@ -4,6 +4,7 @@ use super::Sequential;
 use crate::error::{check_len, Buffer, Error, ShapeError};
 use crate::layers::Layer;
 use crate::rng::RngCore;
+use crate::train::optim::Optimizer;
 
 /// The buffers one training step needs, borrowed from the caller (on a device: `static`s sized
 /// with [`Sequential::train_buffer_lens`]).
@@ -16,6 +17,9 @@ pub struct TrainBuffers<'b> {
     pub grads: &'b mut [f32],
     /// Scratch: at least `scratch_len(batch)`.
     pub scratch: &'b mut [f32],
+    /// Optimizer state: exactly `opt.state_len(param_len())` (empty for a stateless optimizer).
+    /// Zero it before the first step.
+    pub opt_state: &'b mut [f32],
 }
 
 /// The lengths of the [`TrainBuffers`] for a given batch size.
@@ -50,10 +54,44 @@ impl<L: Layer, const N: usize> Sequential<L, N> {
         }
     }
 
+    /// Applies one optimizer step: [`Optimizer::begin_step`] with all the gradients, then
+    /// [`Optimizer::update`] for each trainable layer with its parameters, gradients and state.
+    ///
+    /// # Shapes
+    /// - `grads`: `[param_len()]`, as filled by [`backward`](Self::backward)
+    /// - `state`: `[opt.state_len(param_len())]`
+    ///
+    /// # Errors
+    /// [`ShapeError::Length`] naming `grads` (`GradParams`) or `state` (`OptimizerState`) if a length
+    /// is wrong; nothing is updated then.
+    pub fn apply<O: Optimizer + ?Sized>(
+        &mut self,
+        grads: &mut [f32],
+        opt: &mut O,
+        state: &mut [f32],
+    ) -> Result<(), Error> {
+        let n = self.param_len();
+        check_len(Buffer::GradParams, n, grads.len())?;
+        check_len(Buffer::OptimizerState, opt.state_len(n), state.len())?;
+        opt.begin_step(grads);
+        let per_param = opt.state_per_param();
+        let (mut g_rest, mut s_rest): (&[f32], &mut [f32]) = (grads, state);
+        for layer in self.layers.iter_mut().filter(|l| l.is_trainable()) {
+            let len = layer.param_len();
+            let (g, g_tail) = g_rest.split_at(len);
+            let (s, s_tail) = core::mem::take(&mut s_rest).split_at_mut(len * per_param);
+            if let Some(p) = layer.params_mut() {
+                opt.update(p, g, s);
+            }
+            g_rest = g_tail;
+            s_rest = s_tail;
+        }
+        Ok(())
+    }
+
     /// One training step on a mini-batch: zero the gradients, forward in training mode, compute
-    /// the loss and its gradient with `loss(output, grad_output)`, backward, then call
-    /// `update(params, grads)` for each trainable layer (an optimizer step, see
-    /// [`update_params`](Self::update_params)). Returns the loss.
+    /// the loss and its gradient with `loss(output, grad_output)`, backward, then one optimizer
+    /// step ([`apply`](Self::apply) with `bufs.opt_state`). Returns the loss.
     ///
     /// # Shapes
     /// - `input`: `[batch, input_len()]`
@@ -61,22 +99,22 @@ impl<L: Layer, const N: usize> Sequential<L, N> {
     ///   shape.
     ///
     /// # Errors
-    /// [`ShapeError::Length`] for a buffer that is too short (or `grads` not `param_len()` long),
-    /// or the first error of a layer or of `loss`. The parameters are only updated when every
-    /// step before succeeded.
-    pub fn train_batch<R, F, U>(
+    /// [`ShapeError::Length`] for a buffer that is too short (or `grads` or `opt_state` not of
+    /// their exact length), or the first error of a layer or of `loss`. The parameters are only
+    /// updated when every step before succeeded.
+    pub fn train_batch<R, F, O>(
         &mut self,
         batch: usize,
         input: &[f32],
         bufs: &mut TrainBuffers<'_>,
         rng: &mut R,
         loss: F,
-        update: U,
+        opt: &mut O,
     ) -> Result<f32, Error>
     where
         R: RngCore + ?Sized,
         F: FnOnce(&[f32], &mut [f32]) -> Result<f32, Error>,
-        U: FnMut(&mut [f32], &[f32]),
+        O: Optimizer + ?Sized,
     {
         let n_out = batch.saturating_mul(self.output_len());
         let avail = bufs.grad_output.len();
@@ -89,6 +127,11 @@ impl<L: Layer, const N: usize> Sequential<L, N> {
                 actual: avail,
             })?;
         check_len(Buffer::GradParams, self.param_len(), bufs.grads.len())?;
+        check_len(
+            Buffer::OptimizerState,
+            opt.state_len(self.param_len()),
+            bufs.opt_state.len(),
+        )?;
         bufs.grads.fill(0.0);
         let output = self.forward_train(batch, input, bufs.cache, rng)?;
         let value = loss(output, grad_output)?;
@@ -100,7 +143,7 @@ impl<L: Layer, const N: usize> Sequential<L, N> {
             bufs.grads,
             bufs.scratch,
         )?;
-        self.update_params(bufs.grads, update)?;
+        self.apply(bufs.grads, opt, bufs.opt_state)?;
         Ok(value)
     }
 
@@ -121,7 +164,7 @@ impl<L: Layer, const N: usize> Sequential<L, N> {
     /// 0; otherwise as [`train_batch`](Self::train_batch). A failing batch stops the epoch; the
     /// batches before it have been applied.
     #[allow(clippy::too_many_arguments)]
-    pub fn train_epoch<T, R, F, U>(
+    pub fn train_epoch<T, R, F, O>(
         &mut self,
         inputs: &[f32],
         targets: &[T],
@@ -129,12 +172,12 @@ impl<L: Layer, const N: usize> Sequential<L, N> {
         bufs: &mut TrainBuffers<'_>,
         rng: &mut R,
         mut loss: F,
-        mut update: U,
+        opt: &mut O,
     ) -> Result<f32, Error>
     where
         R: RngCore + ?Sized,
         F: FnMut(&[f32], &[T], &mut [f32]) -> Result<f32, Error>,
-        U: FnMut(&mut [f32], &[f32]),
+        O: Optimizer + ?Sized,
     {
         if batch_size == 0 {
             return Err(ShapeError::Dimension.into());
@@ -161,14 +204,8 @@ impl<L: Layer, const N: usize> Sequential<L, N> {
             .zip(targets.chunks(batch_size * per_target))
         {
             let batch = x.len() / per_sample;
-            let value = self.train_batch(
-                batch,
-                x,
-                bufs,
-                rng,
-                |out, grad| loss(out, t, grad),
-                &mut update,
-            )?;
+            let value =
+                self.train_batch(batch, x, bufs, rng, |out, grad| loss(out, t, grad), opt)?;
             total += value * batch as f32;
         }
         Ok(total / samples as f32)

@@ -12,7 +12,7 @@ use tinytune::layers::reshape::ReshapeConfig;
 use tinytune::layers::{AnyLayer, Layer, Sequential, TrainBuffers};
 use tinytune::rng::{SeedableRng, SeededRng};
 use tinytune::train::loss::softmax_cross_entropy;
-use tinytune::train::optim::sgd;
+use tinytune::train::optim::Sgd;
 use tinytune_test_vectors::sequential_sgd_step as c;
 
 /// Conv1d (SAME) -> ReLU -> max Pool1d -> Reshape -> Dropout -> Dense, as on the host.
@@ -87,6 +87,7 @@ pub fn sgd_step() {
         grad_output: &mut grad_output,
         grads: &mut grads,
         scratch: &mut scratch,
+        opt_state: &mut [],
     };
     let mut rng = SeededRng::seed_from_u64(c::SEED);
     let loss = unwrap!(m.train_batch(
@@ -95,7 +96,7 @@ pub fn sgd_step() {
         &mut bufs,
         &mut rng,
         |out, grad| softmax_cross_entropy(c::CLASSES, out, &c::LABELS, grad),
-        |p, g| sgd(p, g, c::LR),
+        &mut Sgd::new(c::LR),
     ));
     close("loss", &[loss], &[c::LOSS]);
     unwrap!(m.forward(c::BATCH, &c::INPUT, &mut output, &mut scratch));

@@ -13,7 +13,7 @@ use tinytune::layers::reshape::ReshapeConfig;
 use tinytune::layers::{AnyLayer, Layer, Sequential, TrainBuffers};
 use tinytune::rng::{SeedableRng, SeededRng};
 use tinytune::train::loss::softmax_cross_entropy;
-use tinytune::train::optim::sgd;
+use tinytune::train::optim::Sgd;
 
 const BATCH: usize = 3;
 const LEN: usize = 8;
@@ -110,6 +110,7 @@ pub fn emit(e: &mut Emitter, rng: &mut SplitMix64) {
         grad_output: &mut grad_output,
         grads: &mut grads,
         scratch: &mut scratch,
+        opt_state: &mut [],
     };
     let mut layer_rng = SeededRng::seed_from_u64(seed);
     let loss = m
@@ -119,7 +120,7 @@ pub fn emit(e: &mut Emitter, rng: &mut SplitMix64) {
             &mut bufs,
             &mut layer_rng,
             |out, grad| softmax_cross_entropy(CLASSES, out, &labels, grad),
-            |p, g| sgd(p, g, LR),
+            &mut Sgd::new(LR),
         )
         .expect("valid training step");
     let mut output_after = vec![0.0; BATCH * CLASSES];
