@@ -33,6 +33,8 @@
 #[macro_use]
 mod fmt;
 
+pub mod data;
+pub mod ensemble;
 pub mod error;
 pub mod kernels;
 pub mod layers;
