@@ -38,7 +38,7 @@ pub fn normal_f32<R: RngCore + ?Sized>(rng: &mut R) -> f32 {
     let u1 = 1.0 - uniform_f32(rng); // (0, 1]: ln never sees zero
     let u2 = uniform_f32(rng);
     let radius = crate::num::math::sqrt(-2.0 * crate::num::math::ln(u1));
-    radius * libm::cosf(core::f32::consts::TAU * u2)
+    radius * crate::num::math::cos(core::f32::consts::TAU * u2)
 }
 
 /// A Bernoulli sample: `true` with probability `p` (clamped to `[0, 1]`; NaN counts as 0).

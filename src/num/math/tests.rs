@@ -214,3 +214,9 @@ fn micromath_is_too_coarse() {
     println!("micromath: exp rel {e:.2e}, ln abs {l:.2e}, sqrt rel {s:.2e}");
     assert!(e > 1e-4 && l > 1e-5 && s > 1e-2);
 }
+
+#[test]
+fn cos_bound() {
+    let tau = core::f32::consts::TAU;
+    check("cos", max_abs(&table(-tau, tau), cos, f64::cos), 1.2e-7);
+}

@@ -54,8 +54,7 @@ impl LrSchedule for Schedule {
                     return min_lr;
                 }
                 let phase = core::f32::consts::PI * step as f32 / steps as f32;
-                // `num::math` has no cosine; libm's is the one the crate's math defaults to.
-                min_lr + (lr - min_lr) * 0.5 * (1.0 + libm::cosf(phase))
+                min_lr + (lr - min_lr) * 0.5 * (1.0 + crate::num::math::cos(phase))
             }
         }
     }
