@@ -121,11 +121,8 @@ pub fn logit_matching(
     teacher: &[f32],
     grad_student: &mut [f32],
 ) -> Result<f32, Error> {
-    let batch = if classes == 0 {
-        0
-    } else {
-        student.len() / classes
-    };
+    // classes == 0 gives batch 0, which check_rows reports as a zero dimension.
+    let batch = student.len().checked_div(classes).unwrap_or(0);
     let n = check_rows(classes, batch, student.len(), grad_student.len())?;
     check_len(Buffer::Input2, n, teacher.len())?;
     let inv_batch = 1.0 / batch as f32;
