@@ -385,7 +385,7 @@ fn two_pass(x: &[f32]) -> (f64, f64) {
 fn welford_matches_two_pass_f64_on_100k_samples() {
     let mut rng = SplitMix64::new(21);
     let n = 100_000;
-    let mut cols = vec![Vec::with_capacity(n); 3];
+    let mut cols: Vec<Vec<f32>> = (0..3).map(|_| Vec::with_capacity(n)).collect();
     let mut state = [0.0f32; 9];
     let mut w = Welford::new(3, &mut state).unwrap();
     for _ in 0..n {
@@ -476,7 +476,6 @@ fn welford_merge_and_resume() {
     assert_eq!(empty.count(), wb.count());
     let count = wb.count();
     let saved: [f32; 3] = wb.state().try_into().unwrap();
-    drop(wb);
     let mut resumed_state = saved;
     let mut resumed = Welford::resume(1, count, &mut resumed_state).unwrap();
     resumed.update(&[7.0]).unwrap();

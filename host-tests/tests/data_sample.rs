@@ -251,7 +251,7 @@ fn weighted_bootstrap_frequencies_follow_weights() {
     let draws = 100_000;
     let mut out = vec![0usize; draws];
     weighted_bootstrap(&mut rng, &weights, &mut out).unwrap();
-    let mut counts = vec![0usize; 25];
+    let mut counts = [0usize; 25];
     for &i in &out {
         counts[i] += 1;
     }

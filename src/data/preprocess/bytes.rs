@@ -1,16 +1,6 @@
 //! The serialised form of a fitted [`Scaler`], embedded in model files.
 //!
-//! | bytes              | field                                                        |
-//! |--------------------|--------------------------------------------------------------|
-//! | `0..2`             | magic `b"TS"`                                                |
-//! | `2`                | format version, `1`                                          |
-//! | `3`                | kind tag ([`ScalerKind::tag`]: 1 center, 2 min-max, 3 symmetric min-max, 4 standard) |
-//! | `4..8`             | `features`, `u32` little-endian, ≥ 1                         |
-//! | `8..8+4F`          | offsets, `f32` little-endian (bit patterns, NaN preserved)   |
-//! | `8+4F..8+8F`       | scales, `f32` little-endian                                  |
-//! | `8+8F..12+8F`      | CRC-32 (IEEE 802.3, as zlib) of bytes `0..8+8F`, little-endian |
-//!
-//! Total: [`serialized_len`]`(F) = 12 + 8F` bytes.
+//! The format table is on [`Scaler::to_bytes`].
 
 use super::{params_len, Scaler, ScalerKind};
 use crate::error::{check_len, Buffer, Error, ShapeError};
@@ -66,9 +56,19 @@ pub fn peek_header(bytes: &[u8]) -> Result<(ScalerKind, usize), Error> {
 }
 
 impl<'a> Scaler<'a> {
-    /// Writes the parameters in the format of the [table above](self) and returns the number
-    /// of bytes written ([`serialized_len`]`(features)`). Floats are stored bit for bit, so a
-    /// round trip is exact.
+    /// Writes the parameters in the format below and returns the number of bytes written
+    /// ([`serialized_len`]`(features)` = `12 + 8F`). Floats are stored bit for bit, so a round
+    /// trip through [`from_bytes`](Self::from_bytes) is exact.
+    ///
+    /// | bytes              | field                                                        |
+    /// |--------------------|--------------------------------------------------------------|
+    /// | `0..2`             | magic `b"TS"`                                                |
+    /// | `2`                | format version, `1`                                          |
+    /// | `3`                | kind tag ([`ScalerKind::tag`]: 1 center, 2 min-max, 3 symmetric min-max, 4 standard) |
+    /// | `4..8`             | `features`, `u32` little-endian, ≥ 1                         |
+    /// | `8..8+4F`          | offsets, `f32` little-endian (bit patterns, NaN preserved)   |
+    /// | `8+4F..8+8F`       | scales, `f32` little-endian                                  |
+    /// | `8+8F..12+8F`      | CRC-32 (IEEE 802.3, as zlib) of bytes `0..8+8F`, little-endian |
     ///
     /// # Errors
     /// [`ShapeError::Length`] (`Output`, expected the serialised length) if `out` is shorter;
