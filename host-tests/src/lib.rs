@@ -6,6 +6,8 @@
 //! is the layer vectors (`vectors/layers*`): their expected values are the host's own results,
 //! which the host tests check against these references, and the device must reproduce them.
 
+pub mod csv;
+pub mod digits;
 pub mod emit;
 pub mod gradcheck;
 pub mod reference;
