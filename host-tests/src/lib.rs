@@ -10,6 +10,7 @@ pub mod csv;
 pub mod digits;
 pub mod emit;
 pub mod gradcheck;
+pub mod mlp;
 pub mod reference;
 pub mod rng;
 pub mod vectors;
