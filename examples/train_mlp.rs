@@ -10,10 +10,11 @@
 //! the host's way of providing the buffers (a board uses `static` arrays of the same lengths).
 //! `host-tests/tests/train_mlp.rs` runs this file's `run` and checks its accuracy.
 
+use tinytune::data::sample::shuffle_rows;
 use tinytune::layers::activation::{ActivationConfig, ActivationKind};
 use tinytune::layers::dense::DenseConfig;
 use tinytune::layers::{AnyLayer, Sequential, TrainBuffers};
-use tinytune::rng::{normal_f32, uniform_f32, RngCore, SeedableRng, SeededRng};
+use tinytune::rng::{normal_f32, uniform_f32, SeedableRng, SeededRng};
 use tinytune::train::init::{FanMode, Init};
 use tinytune::train::loss::{argmax, softmax_cross_entropy};
 use tinytune::train::optim::Sgd;
@@ -55,16 +56,6 @@ pub fn spirals(n: usize, rng: &mut SeededRng) -> (Vec<f32>, Vec<u32>) {
         }
     }
     (points, labels)
-}
-
-/// Shuffles the samples (and their labels) in place: Fisher–Yates.
-fn shuffle(points: &mut [f32], labels: &mut [u32], rng: &mut SeededRng) {
-    for i in (1..labels.len()).rev() {
-        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-        labels.swap(i, j);
-        points.swap(2 * i, 2 * j);
-        points.swap(2 * i + 1, 2 * j + 1);
-    }
 }
 
 /// Accuracy of `model` on `points` / `labels`.
@@ -149,7 +140,7 @@ pub fn run(
     };
     let mut final_loss = f32::NAN;
     for epoch in 0..epochs {
-        shuffle(&mut train_x, &mut train_y, &mut rng);
+        shuffle_rows(&mut rng, &mut train_x, 2, &mut train_y)?;
         let lr = if epoch < epochs * 3 / 4 { 0.1 } else { 0.02 };
         final_loss = model.train_epoch(
             &train_x,

@@ -15,8 +15,8 @@
 //!
 //! ```text
 //! for m in 0..M:
-//!     idx = data::sample::bootstrap(n, rng)                 // n indices drawn with replacement
-//!     gather the rows idx of (inputs, labels) into (x_m, y_m)
+//!     data::sample::bootstrap(rng, n, &mut idx)             // n indices drawn with replacement
+//!     data::sample::gather_rows / gather_labels(idx) into (x_m, y_m)
 //!     init model m (its own parameter buffer), train it with
 //!         model_m.train_epoch(x_m, y_m, batch, bufs, rng, softmax_cross_entropy loss, opt)
 //!         for some epochs
@@ -34,7 +34,7 @@
 //! ```text
 //! w = [1/n; n]                                              // sample weights, sum 1
 //! for m in 0..M:
-//!     idx = data::sample::weighted_bootstrap(&w, n, rng)    // P(i) = w_i
+//!     data::sample::weighted_bootstrap(rng, &w, &mut idx)   // P(i) = w_i
 //!     train model m on the rows idx (train_epoch as above)
 //!     predict(&model_m, inputs, batch, &mut pred, probs, scratch)   // on the training set
 //!     err = weighted_error(&w, &pred, &labels)
@@ -44,6 +44,8 @@
 //!     if err <= SAMME_MIN_ERROR: stop (the member is perfect; the weights cannot change)
 //! ensemble = Ensemble::new(&members, Combine::WeightedVote(&alpha))
 //! ```
+//!
+//! `host-tests/tests/toolkit_digits.rs` runs both recipes on the digits data.
 //!
 //! The ensemble's decision is then SAMME's `argmax_k Σ_m α_m [h_m(x) = k]` (Zhu, Zou, Rosset,
 //! Hastie, "Multi-class AdaBoost", 2009).
