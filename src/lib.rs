@@ -38,6 +38,7 @@ pub mod ensemble;
 pub mod error;
 pub mod kernels;
 pub mod layers;
+pub mod model;
 pub mod num;
 pub mod rng;
 pub mod train;

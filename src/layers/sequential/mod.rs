@@ -260,6 +260,56 @@ impl<L: Layer, const N: usize> Sequential<L, N> {
         grads: &mut [f32],
         scratch: &mut [f32],
     ) -> Result<(), Error> {
+        self.backward_impl(batch, input, cache, grad_output, grads, scratch, None)
+    }
+
+    /// [`backward`](Self::backward) that also writes the gradient with respect to the model's
+    /// input into `grad_input` (every layer is visited): for a model that is the bottom of a
+    /// larger one, as the shared layers of a teacher–student pair.
+    ///
+    /// # Shapes
+    /// As [`backward`](Self::backward), and `grad_input`: `[batch, input_len()]`.
+    ///
+    /// # Errors
+    /// As [`backward`](Self::backward), and [`ShapeError::Length`] naming `GradInput`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward_with_input_grad(
+        &self,
+        batch: usize,
+        input: &[f32],
+        cache: &[f32],
+        grad_output: &[f32],
+        grads: &mut [f32],
+        scratch: &mut [f32],
+        grad_input: &mut [f32],
+    ) -> Result<(), Error> {
+        check_len(
+            Buffer::GradInput,
+            batch.saturating_mul(self.input_len()),
+            grad_input.len(),
+        )?;
+        self.backward_impl(
+            batch,
+            input,
+            cache,
+            grad_output,
+            grads,
+            scratch,
+            Some(grad_input),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn backward_impl(
+        &self,
+        batch: usize,
+        input: &[f32],
+        cache: &[f32],
+        grad_output: &[f32],
+        grads: &mut [f32],
+        scratch: &mut [f32],
+        mut model_grad_input: Option<&mut [f32]>,
+    ) -> Result<(), Error> {
         if batch == 0 {
             return Err(ShapeError::Dimension.into());
         }
@@ -281,8 +331,15 @@ impl<L: Layer, const N: usize> Sequential<L, N> {
         }
         let needed = self.scratch_len(batch);
         let scratch = min_prefix(Buffer::Scratch, scratch, needed)?;
-        let Some(first_trainable) = self.layers.iter().position(Layer::is_trainable) else {
-            return Ok(());
+        // The first layer visited: the first trainable one, or the first of all when the input
+        // gradient is wanted.
+        let first_trainable = if model_grad_input.is_some() {
+            0
+        } else {
+            match self.layers.iter().position(Layer::is_trainable) {
+                Some(i) => i,
+                None => return Ok(()),
+            }
         };
 
         // Where each layer's output, cache and parameter gradients are.
@@ -316,7 +373,7 @@ impl<L: Layer, const N: usize> Sequential<L, N> {
             let grad_in = if i > first_trainable {
                 Some(&mut pong[..n_in])
             } else {
-                None
+                model_grad_input.take()
             };
             let grad_params = if layer.is_trainable() {
                 let start = grad_starts[i];

@@ -381,3 +381,42 @@ fn train_epoch_fits_a_linear_scale() {
         "{w:?}"
     );
 }
+
+/// y = w2 ⊙ (w1 ⊙ x)²: dL/dx = g · w2 · 2 (w1 x) · w1, also through a frozen first layer.
+#[test]
+fn input_gradient_reaches_through_every_layer() {
+    let w1 = [0.5f32, -1.5];
+    let mut w2 = [2.0f32, 0.25];
+    let mut model = Sequential::new([
+        Either::Scale(Scale(Params::Frozen(&w1))),
+        Either::Square(Square(2)),
+        Either::Scale(Scale(Params::Trainable(&mut w2))),
+    ])
+    .unwrap();
+    let x = [1.0f32, 2.0, -1.0, 0.5];
+    let g = [1.0f32, -1.0, 0.5, 2.0];
+    let mut cache = [0.0f32; 12];
+    let mut rng = SeededRng::seed_from_u64(0);
+    model.forward_train(2, &x, &mut cache, &mut rng).unwrap();
+    let (mut grads, mut scratch, mut gx) = ([0.0f32; 2], [0.0f32; 8], [9.0f32; 4]);
+    model
+        .backward_with_input_grad(2, &x, &cache, &g, &mut grads, &mut scratch, &mut gx)
+        .unwrap();
+    let w2v = [2.0f32, 0.25];
+    for i in 0..4 {
+        let j = i % 2;
+        let want = g[i] * w2v[j] * 2.0 * (w1[j] * x[i]) * w1[j];
+        assert!(
+            (gx[i] - want).abs() <= 1e-6 * want.abs().max(1.0),
+            "{i}: {} vs {want}",
+            gx[i]
+        );
+    }
+    assert!(matches!(
+        model.backward_with_input_grad(2, &x, &cache, &g, &mut grads, &mut scratch, &mut [0.0; 3]),
+        Err(Error::Shape(ShapeError::Length {
+            buffer: Buffer::GradInput,
+            ..
+        }))
+    ));
+}
