@@ -1,0 +1,315 @@
+//! The architecture and training settings of `train`: from flags, from a TOML file, or the
+//! defaults, with one set of value checks shared by both sources.
+//!
+//! # TOML file
+//! ```toml
+//! [model]
+//! hidden = [64, 32]     # hidden layer widths, 1 to 8 layers
+//! dropout = 0.1         # in [0, 1)
+//!
+//! [train]
+//! epochs = 100
+//! batch = 32
+//! lr = 0.001
+//! optimizer = "adam"    # or "sgd"
+//! l2 = 0.0
+//! patience = 10
+//! seed = 0
+//! ```
+//! Every key is optional; unknown sections or keys are errors (so a typo is not silently
+//! ignored). A flag on the command line overrides the file's value.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::args::{OptimizerKind, TrainArgs};
+use super::AppError;
+
+/// Most hidden layers an architecture may have.
+pub const MAX_HIDDEN_LAYERS: usize = 8;
+/// Widest hidden layer accepted.
+pub const MAX_WIDTH: usize = 1 << 16;
+
+/// Default hidden layer widths.
+pub const DEFAULT_HIDDEN: [usize; 1] = [64];
+/// Default epoch limit.
+pub const DEFAULT_EPOCHS: usize = 100;
+/// Default mini-batch size.
+pub const DEFAULT_BATCH: usize = 32;
+/// Default early-stopping patience.
+pub const DEFAULT_PATIENCE: usize = 10;
+/// Default learning rate of Adam.
+pub const DEFAULT_LR_ADAM: f32 = 1e-3;
+/// Default learning rate of SGD.
+pub const DEFAULT_LR_SGD: f32 = 0.05;
+
+/// Parses hidden layer widths: comma-separated positive integers, 1 to
+/// [`MAX_HIDDEN_LAYERS`] of them, each at most [`MAX_WIDTH`] (spaces around commas allowed).
+///
+/// # Errors
+/// A message naming the offending item.
+pub fn parse_hidden(s: &str) -> Result<Vec<usize>, String> {
+    let widths = s
+        .split(',')
+        .enumerate()
+        .map(|(i, w)| {
+            w.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("item {} ({:?}) is not a positive integer", i + 1, w.trim()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    check_hidden(&widths)?;
+    Ok(widths)
+}
+
+/// Checks hidden layer widths (see [`parse_hidden`]).
+///
+/// # Errors
+/// A message naming the offending item.
+pub fn check_hidden(widths: &[usize]) -> Result<(), String> {
+    if widths.is_empty() || widths.len() > MAX_HIDDEN_LAYERS {
+        return Err(format!(
+            "{} hidden layers given; 1 to {MAX_HIDDEN_LAYERS} are supported",
+            widths.len()
+        ));
+    }
+    for (i, &w) in widths.iter().enumerate() {
+        if w == 0 || w > MAX_WIDTH {
+            return Err(format!(
+                "item {} ({w}) must be a width between 1 and {MAX_WIDTH}",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Parses an integer ≥ 1.
+///
+/// # Errors
+/// A message if `s` is not a positive integer.
+pub fn parse_positive_usize(s: &str) -> Result<usize, String> {
+    check_positive(parse_usize(s)?)
+}
+
+/// Parses an integer ≥ 0.
+///
+/// # Errors
+/// A message if `s` is not a non-negative integer.
+pub fn parse_usize(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .map_err(|_| format!("{s:?} is not a non-negative integer"))
+}
+
+fn check_positive(n: usize) -> Result<usize, String> {
+    if n == 0 {
+        Err("must be at least 1".into())
+    } else {
+        Ok(n)
+    }
+}
+
+fn parse_f32(s: &str) -> Result<f32, String> {
+    s.trim()
+        .parse::<f32>()
+        .map_err(|_| format!("{s:?} is not a number"))
+}
+
+/// Parses a learning rate: finite and > 0.
+///
+/// # Errors
+/// A message if `s` is not such a number.
+pub fn parse_lr(s: &str) -> Result<f32, String> {
+    check_lr(parse_f32(s)?)
+}
+
+/// Checks a learning rate: finite and > 0.
+///
+/// # Errors
+/// A message if not.
+pub fn check_lr(x: f32) -> Result<f32, String> {
+    if x.is_finite() && x > 0.0 {
+        Ok(x)
+    } else {
+        Err(format!("{x} must be a finite number > 0"))
+    }
+}
+
+/// Parses a dropout rate: in `[0, 1)`.
+///
+/// # Errors
+/// A message if `s` is not such a number.
+pub fn parse_dropout(s: &str) -> Result<f32, String> {
+    check_dropout(parse_f32(s)?)
+}
+
+/// Checks a dropout rate: in `[0, 1)`.
+///
+/// # Errors
+/// A message if not.
+pub fn check_dropout(x: f32) -> Result<f32, String> {
+    if (0.0..1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("{x} must be in [0, 1)"))
+    }
+}
+
+/// Parses an L2 penalty: finite and ≥ 0.
+///
+/// # Errors
+/// A message if `s` is not such a number.
+pub fn parse_l2(s: &str) -> Result<f32, String> {
+    check_l2(parse_f32(s)?)
+}
+
+/// Checks an L2 penalty: finite and ≥ 0.
+///
+/// # Errors
+/// A message if not.
+pub fn check_l2(x: f32) -> Result<f32, String> {
+    if x.is_finite() && x >= 0.0 {
+        Ok(x)
+    } else {
+        Err(format!("{x} must be a finite number ≥ 0"))
+    }
+}
+
+/// The `[model]` section of the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// Hidden layer widths.
+    pub hidden: Option<Vec<usize>>,
+    /// Dropout rate.
+    pub dropout: Option<f32>,
+}
+
+/// The `[train]` section of the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSection {
+    /// Epoch limit.
+    pub epochs: Option<usize>,
+    /// Mini-batch size.
+    pub batch: Option<usize>,
+    /// Learning rate.
+    pub lr: Option<f32>,
+    /// Optimizer.
+    pub optimizer: Option<OptimizerKind>,
+    /// L2 penalty.
+    pub l2: Option<f32>,
+    /// Early-stopping patience.
+    pub patience: Option<usize>,
+    /// Seed.
+    pub seed: Option<u64>,
+}
+
+/// The whole TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// `[model]`.
+    #[serde(default)]
+    pub model: ModelSection,
+    /// `[train]`.
+    #[serde(default)]
+    pub train: TrainSection,
+}
+
+/// Every setting of a training run, resolved (flag, else file, else default) and checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainSettings {
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// Dropout rate after each hidden layer.
+    pub dropout: f32,
+    /// Epoch limit.
+    pub epochs: usize,
+    /// Mini-batch size.
+    pub batch: usize,
+    /// Learning rate.
+    pub lr: f32,
+    /// Optimizer.
+    pub optimizer: OptimizerKind,
+    /// L2 penalty.
+    pub l2: f32,
+    /// Early-stopping patience.
+    pub patience: usize,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// Reads and checks a TOML settings file.
+///
+/// # Errors
+/// The file cannot be read, is not valid TOML or has an unknown key (the message names the file,
+/// line and column), or a value is out of range (the message names the file and the key).
+pub fn load_config(path: &Path) -> Result<ConfigFile, AppError> {
+    let name = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| AppError::new(format!("{name}: cannot read: {e}")))?;
+    let config: ConfigFile = toml::from_str(&text)
+        .map_err(|e| AppError::new(format!("{name}: {}", e.to_string().trim_end())))?;
+    let field = |key: &str, e: String| AppError::new(format!("{name}: {key}: {e}"));
+    if let Some(h) = &config.model.hidden {
+        check_hidden(h).map_err(|e| field("[model] hidden", e))?;
+    }
+    if let Some(p) = config.model.dropout {
+        check_dropout(p).map_err(|e| field("[model] dropout", e))?;
+    }
+    let t = &config.train;
+    if let Some(n) = t.epochs {
+        check_positive(n).map_err(|e| field("[train] epochs", e))?;
+    }
+    if let Some(n) = t.batch {
+        check_positive(n).map_err(|e| field("[train] batch", e))?;
+    }
+    if let Some(x) = t.lr {
+        check_lr(x).map_err(|e| field("[train] lr", e))?;
+    }
+    if let Some(x) = t.l2 {
+        check_l2(x).map_err(|e| field("[train] l2", e))?;
+    }
+    Ok(config)
+}
+
+/// Resolves the settings of `train`: each flag given wins over the TOML file's value, which wins
+/// over the default.
+///
+/// # Errors
+/// As [`load_config`].
+pub fn resolve(args: &TrainArgs) -> Result<TrainSettings, AppError> {
+    let file = match &args.config {
+        Some(path) => load_config(path)?,
+        None => ConfigFile::default(),
+    };
+    let optimizer = args
+        .optimizer
+        .or(file.train.optimizer)
+        .unwrap_or(OptimizerKind::Adam);
+    let default_lr = match optimizer {
+        OptimizerKind::Adam => DEFAULT_LR_ADAM,
+        OptimizerKind::Sgd => DEFAULT_LR_SGD,
+    };
+    Ok(TrainSettings {
+        hidden: args
+            .arch
+            .clone()
+            .or(file.model.hidden)
+            .unwrap_or_else(|| DEFAULT_HIDDEN.to_vec()),
+        dropout: args.dropout.or(file.model.dropout).unwrap_or(0.0),
+        epochs: args.epochs.or(file.train.epochs).unwrap_or(DEFAULT_EPOCHS),
+        batch: args.batch.or(file.train.batch).unwrap_or(DEFAULT_BATCH),
+        lr: args.lr.or(file.train.lr).unwrap_or(default_lr),
+        optimizer,
+        l2: args.l2.or(file.train.l2).unwrap_or(0.0),
+        patience: args
+            .patience
+            .or(file.train.patience)
+            .unwrap_or(DEFAULT_PATIENCE),
+        seed: args.seed.or(file.train.seed).unwrap_or(0),
+    })
+}

@@ -1,0 +1,133 @@
+//! The command-line interface: clap definitions of every command and its flags, with value
+//! checks (a bad value is a clap usage error, exit status 2).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::arch;
+
+/// tinytune: train, evaluate (and soon distill, quantize, inspect and export) small neural
+/// networks for microcontrollers.
+#[derive(Debug, Parser)]
+#[command(name = "tinytune", version, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a classifier (an MLP) on a labelled CSV file and save it.
+    ///
+    /// The data are split per class (stratified) into 70 % training, 15 % validation and
+    /// 15 % test samples, shuffled with `--seed`. Features are standardised (z-score) with the
+    /// mean and standard deviation of the training split. The MLP (ReLU hidden layers, optional
+    /// dropout, softmax cross-entropy) trains in mini-batches with early stopping on the
+    /// validation loss; the parameters of the best epoch are kept.
+    ///
+    /// Writes into `--out`: `model.json` (architecture, scaler and parameters), `test.csv` (the
+    /// test split, for `tinytune eval`), `learning_curve.png`, and `summary.json`.
+    Train(TrainArgs),
+    /// Evaluate a trained model on a labelled CSV file: accuracy, per-class precision and recall,
+    /// confusion matrix.
+    Eval(EvalArgs),
+    /// Joint distillation of a student from a teacher (not available yet).
+    Distill(PendingArgs),
+    /// Quantize a trained model to int8 (not available yet).
+    Quantize(PendingArgs),
+    /// Show a model file's layers, sizes and memory needs (not available yet).
+    Inspect(PendingArgs),
+    /// Export a model as `.ttm` or safetensors (not available yet).
+    Export(PendingArgs),
+    /// Run a model on a board (not available yet).
+    Demo(PendingArgs),
+}
+
+/// The optimizer of `train`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Adam (β₁ 0.9, β₂ 0.999); default learning rate 0.001.
+    Adam,
+    /// Plain stochastic gradient descent; default learning rate 0.05.
+    Sgd,
+}
+
+/// Flags of `tinytune train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Labelled CSV file: a header line whose last column is `label`, then one sample per line
+    /// (numeric features, integer label). Labels must be 0..K-1, every one present, K ≥ 2.
+    #[arg(long, value_name = "FILE.csv")]
+    pub data: PathBuf,
+    /// Output directory (created if missing; existing files of the same names are replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Seed of the split, the initialisation, the shuffling and dropout [default: 0, or the
+    /// config's `[train] seed`].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Print one JSON object with the results as the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Hidden layer widths, comma-separated, 1 to 8 layers (e.g. "64,32") [default: 64, or the
+    /// config's `[model] hidden`].
+    #[arg(long, value_name = "WIDTHS", value_parser = arch::parse_hidden, conflicts_with = "config")]
+    pub arch: Option<Vec<usize>>,
+    /// TOML file with `[model]` (hidden = [64, 32], dropout) and `[train]` (epochs, batch, lr,
+    /// optimizer, l2, patience, seed) settings; flags given on the command line win.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Maximum number of epochs [default: 100].
+    #[arg(long, value_name = "N", value_parser = arch::parse_positive_usize)]
+    pub epochs: Option<usize>,
+    /// Mini-batch size [default: 32].
+    #[arg(long, value_name = "N", value_parser = arch::parse_positive_usize)]
+    pub batch: Option<usize>,
+    /// Learning rate, > 0 [default: 0.001 for adam, 0.05 for sgd].
+    #[arg(long, value_name = "X", value_parser = arch::parse_lr)]
+    pub lr: Option<f32>,
+    /// Optimizer [default: adam].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Dropout rate after each hidden layer, in [0, 1) [default: 0].
+    #[arg(long, value_name = "P", value_parser = arch::parse_dropout)]
+    pub dropout: Option<f32>,
+    /// L2 penalty λ (adds λ·w to every parameter's gradient), ≥ 0 [default: 0].
+    #[arg(long, value_name = "X", value_parser = arch::parse_l2)]
+    pub l2: Option<f32>,
+    /// Early stopping: stop after N epochs without a lower validation loss (0: at the first
+    /// such epoch) [default: 10].
+    #[arg(long, value_name = "N", value_parser = arch::parse_usize)]
+    pub patience: Option<usize>,
+}
+
+/// Flags of `tinytune eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A trained model: the output directory of `tinytune train`, or its `model.json`.
+    #[arg(long, value_name = "DIR_OR_FILE")]
+    pub model: PathBuf,
+    /// Labelled CSV file with the model's features (same count, same order) and labels in
+    /// 0..K-1 for the model's K classes.
+    #[arg(long, value_name = "FILE.csv")]
+    pub data: PathBuf,
+    /// Print one JSON object with the results as the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Directory to write `confusion.png` into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Arguments of a command that is not available yet: anything is accepted (and ignored) so the
+/// command reports that it is not available rather than a usage error.
+#[derive(Debug, Args)]
+pub struct PendingArgs {
+    /// Ignored.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub rest: Vec<String>,
+}

@@ -1,0 +1,182 @@
+//! `tinytune eval`: a saved model's accuracy, per-class precision and recall, and confusion
+//! matrix on a labelled CSV file.
+//!
+//! Definitions, for class `c` with the confusion matrix `M[true][predicted]`:
+//! precision `M[c][c] / Σ_t M[t][c]` (undefined, shown `-` / `null`, when nothing is predicted
+//! `c`); recall `M[c][c] / Σ_p M[c][p]` (undefined when no sample has label `c`); accuracy
+//! `Σ_c M[c][c] / samples`. The prediction is the largest logit (the first on ties).
+
+use serde_json::json;
+
+use super::args::EvalArgs;
+use super::mlp::logits;
+use super::report::{create_out_dir, fixed4, json_number, print_json, Table};
+use super::saved::{self, model_path};
+use super::{dataset, plot, AppError};
+use crate::csv::{load_labeled_csv, LABEL_COLUMN};
+use tinytune::train::loss::argmax;
+
+/// The figures of an evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metrics {
+    /// `confusion[true][predicted]`: sample counts, `K × K`.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+impl Metrics {
+    /// Tallies `predictions` against `labels` for `classes` classes (pairs with a value `≥
+    /// classes` are ignored; the callers check labels first).
+    pub fn new(classes: usize, labels: &[u32], predictions: &[usize]) -> Self {
+        let mut confusion = vec![vec![0usize; classes]; classes];
+        for (&t, &p) in labels.iter().zip(predictions) {
+            if let Some(cell) = confusion.get_mut(t as usize).and_then(|r| r.get_mut(p)) {
+                *cell += 1;
+            }
+        }
+        Metrics { confusion }
+    }
+
+    /// Number of samples.
+    pub fn samples(&self) -> usize {
+        self.confusion.iter().flatten().sum()
+    }
+
+    /// Fraction predicted correctly (NaN with no samples).
+    pub fn accuracy(&self) -> f32 {
+        let correct: usize = (0..self.confusion.len()).map(|c| self.cell(c, c)).sum();
+        correct as f32 / self.samples() as f32
+    }
+
+    fn cell(&self, t: usize, p: usize) -> usize {
+        self.confusion
+            .get(t)
+            .and_then(|r| r.get(p))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Samples with label `c`.
+    pub fn support(&self, c: usize) -> usize {
+        self.confusion.get(c).map_or(0, |r| r.iter().sum())
+    }
+
+    /// Precision of class `c` (NaN if nothing is predicted `c`).
+    pub fn precision(&self, c: usize) -> f32 {
+        let predicted: usize = (0..self.confusion.len()).map(|t| self.cell(t, c)).sum();
+        self.cell(c, c) as f32 / predicted as f32
+    }
+
+    /// Recall of class `c` (NaN if no sample has label `c`).
+    pub fn recall(&self, c: usize) -> f32 {
+        self.cell(c, c) as f32 / self.support(c) as f32
+    }
+}
+
+/// Runs `tinytune eval`.
+///
+/// # Errors
+/// An unreadable or invalid model or data file, data that do not fit the model, or an output
+/// directory that cannot be written.
+pub fn run(args: &EvalArgs) -> Result<(), AppError> {
+    if let Some(out) = &args.out {
+        create_out_dir(out)?;
+    }
+    let model = saved::load(&args.model)?;
+    let file = args.data.display().to_string();
+    let mut data = load_labeled_csv(&args.data)?;
+    if data.is_empty() {
+        return Err(AppError::new(format!(
+            "{file}: no samples (the file has a header but no data lines)"
+        )));
+    }
+    if data.features != model.inputs {
+        return Err(AppError::new(format!(
+            "{file}, line 1: {} feature columns, but the model {} takes {}",
+            data.features,
+            model_path(&args.model).display(),
+            model.inputs
+        )));
+    }
+    if data.feature_names != model.feature_names {
+        eprintln!(
+            "tinytune: warning: {file}: the feature column names differ from the model's \
+             (features are matched by position)"
+        );
+    }
+    if let Some(i) = data
+        .labels
+        .iter()
+        .position(|&y| y as usize >= model.outputs)
+    {
+        return Err(AppError::new(format!(
+            "{file}, line {}, column {} ({LABEL_COLUMN}): label {} is not a class of the model \
+             (labels 0..{})",
+            i + 2, // the header is line 1 and the loader rejects blank lines
+            data.features + 1,
+            data.labels[i],
+            model.outputs - 1
+        )));
+    }
+    dataset::standardize(&mut data, &model.scaler_params())?;
+    let spec = model.spec();
+    let z = logits(&spec, &model.params, &data.data)
+        .map_err(|e| AppError::new(format!("cannot run the model: {e}")))?;
+    let predictions: Vec<usize> = z.chunks_exact(spec.outputs).map(argmax).collect();
+    let metrics = Metrics::new(spec.outputs, &data.labels, &predictions);
+
+    print!("{}", metrics_text(&metrics));
+    if let Some(out) = &args.out {
+        let path = out.join("confusion.png");
+        plot::confusion(&path, &metrics.confusion)?;
+        println!("wrote {}", path.display());
+    }
+    if args.json {
+        print_json(&metrics_json(&metrics));
+    }
+    Ok(())
+}
+
+/// The per-class table and the confusion matrix as text.
+pub fn metrics_text(m: &Metrics) -> String {
+    let k = m.confusion.len();
+    let mut per_class = Table::new(["class", "precision", "recall", "support"]);
+    for c in 0..k {
+        per_class.row([
+            c.to_string(),
+            fixed4(m.precision(c)),
+            fixed4(m.recall(c)),
+            m.support(c).to_string(),
+        ]);
+    }
+    let mut confusion = Table::new(
+        std::iter::once("true \\ predicted".to_string()).chain((0..k).map(|c| c.to_string())),
+    );
+    for (t, row) in m.confusion.iter().enumerate() {
+        confusion.row(std::iter::once(t.to_string()).chain(row.iter().map(usize::to_string)));
+    }
+    format!(
+        "accuracy: {} ({} samples)\n\n{}\nconfusion matrix (rows: true class, columns: predicted)\n{}",
+        fixed4(m.accuracy()),
+        m.samples(),
+        per_class.render(),
+        confusion.render()
+    )
+}
+
+/// The JSON result object of `eval`.
+pub fn metrics_json(m: &Metrics) -> serde_json::Value {
+    let k = m.confusion.len();
+    json!({
+        "command": "eval",
+        "accuracy": json_number(m.accuracy()),
+        "samples": m.samples(),
+        "classes": k,
+        "per_class": (0..k).map(|c| json!({
+            "class": c,
+            "precision": json_number(m.precision(c)),
+            "recall": json_number(m.recall(c)),
+            "support": m.support(c),
+        })).collect::<Vec<_>>(),
+        "confusion": m.confusion,
+    })
+}
