@@ -44,6 +44,19 @@ pub const DEFAULT_LR_ADAM: f32 = 1e-3;
 /// Default learning rate of SGD.
 pub const DEFAULT_LR_SGD: f32 = 0.05;
 
+/// Hidden layer widths as one command-line value (clap would read a bare `Vec` as a repeated
+/// flag).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Widths(pub Vec<usize>);
+
+/// [`parse_hidden`] for clap.
+///
+/// # Errors
+/// As [`parse_hidden`].
+pub fn parse_widths(s: &str) -> Result<Widths, String> {
+    parse_hidden(s).map(Widths)
+}
+
 /// Parses hidden layer widths: comma-separated positive integers, 1 to
 /// [`MAX_HIDDEN_LAYERS`] of them, each at most [`MAX_WIDTH`] (spaces around commas allowed).
 ///
@@ -298,6 +311,7 @@ pub fn resolve(args: &TrainArgs) -> Result<TrainSettings, AppError> {
         hidden: args
             .arch
             .clone()
+            .map(|w| w.0)
             .or(file.model.hidden)
             .unwrap_or_else(|| DEFAULT_HIDDEN.to_vec()),
         dropout: args.dropout.or(file.model.dropout).unwrap_or(0.0),

@@ -75,8 +75,8 @@ pub struct TrainArgs {
     pub json: bool,
     /// Hidden layer widths, comma-separated, 1 to 8 layers (e.g. "64,32") [default: 64, or the
     /// config's `[model] hidden`].
-    #[arg(long, value_name = "WIDTHS", value_parser = arch::parse_hidden, conflicts_with = "config")]
-    pub arch: Option<Vec<usize>>,
+    #[arg(long, value_name = "WIDTHS", value_parser = arch::parse_widths, conflicts_with = "config")]
+    pub arch: Option<arch::Widths>,
     /// TOML file with `[model]` (hidden = [64, 32], dropout) and `[train]` (epochs, batch, lr,
     /// optimizer, l2, patience, seed) settings; flags given on the command line win.
     #[arg(long, value_name = "FILE.toml")]
@@ -130,4 +130,16 @@ pub struct PendingArgs {
     /// Ignored.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     pub rest: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks of the definitions (they would panic at run time).
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
 }

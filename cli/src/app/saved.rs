@@ -141,8 +141,22 @@ impl SavedModel {
                 ));
             }
         }
-        if let Some(i) = self.scaler.scales.iter().position(|&s| !(s > 0.0)) {
-            return Err(format!("field `scaler.scales`: value {} is not > 0", i + 1));
+        if let Some(i) = self
+            .scaler
+            .scales
+            .iter()
+            .position(|&s| !s.is_finite() || s <= 0.0)
+        {
+            return Err(format!(
+                "field `scaler.scales`: value {} is not a finite number > 0",
+                i + 1
+            ));
+        }
+        if let Some(i) = self.scaler.offsets.iter().position(|s| !s.is_finite()) {
+            return Err(format!(
+                "field `scaler.offsets`: value {} is not finite",
+                i + 1
+            ));
         }
         let expected = self
             .spec()

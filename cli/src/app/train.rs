@@ -2,10 +2,10 @@
 //! [`args::TrainArgs`](super::args::TrainArgs)).
 //!
 //! # Output directory
-//! - `model.json`: the trained model, see [`saved`](super::saved);
+//! - `model.json`: the trained model, see [`super::saved`];
 //! - `test.csv`: the test split, raw (unscaled) features, so
 //!   `tinytune eval --model DIR --data DIR/test.csv` reproduces the reported test accuracy;
-//! - `learning_curve.png`: see [`plot`](super::plot);
+//! - `learning_curve.png`: see [`super::plot`];
 //! - `summary.json`: the same object `--json` prints.
 
 use std::path::Path;
