@@ -151,6 +151,21 @@ fn non_numeric_and_out_of_range_flags_are_usage_errors() {
     assert_fails(&run, 2, &["--data"]);
 }
 
+/// Absurd sizes are refused or clamped, never an allocation failure.
+#[test]
+fn huge_architecture_and_batch() {
+    let dir = scratch("huge");
+    let d = digits();
+    let run = train(&d, &dir, &["--arch", "65536,65536,65536"]);
+    assert_fails(&run, 1, &["too many parameters"]);
+    let run = train(
+        &d,
+        &dir,
+        &["--batch", "18446744073709551615", "--arch", "4"],
+    );
+    assert_eq!(run.code, Some(0), "stderr:\n{}", run.stderr);
+}
+
 #[test]
 fn bad_config_file_names_file_and_position() {
     let dir = scratch("config");

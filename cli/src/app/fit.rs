@@ -140,7 +140,10 @@ fn fit_n<const N: usize>(
     {
         let mut model = sequential::<N>(spec.layers(params.as_mut_slice())?)?;
         model.init_params(Init::HeNormal(FanMode::FanIn), &mut rng)?;
-        let lens = model.train_buffer_lens(config.batch);
+        // A batch larger than the training set is the whole set: clamping keeps the buffers
+        // (sized for one batch) from growing with an absurd `--batch`.
+        let batch = config.batch.clamp(1, train.labels.len().max(1));
+        let lens = model.train_buffer_lens(batch);
         let (mut cache, mut grad_output, mut grads, mut scratch) = (
             vec![0.0f32; lens.cache],
             vec![0.0f32; lens.grad_output],
@@ -163,7 +166,7 @@ fn fit_n<const N: usize>(
             model.train_epoch(
                 &x,
                 &y,
-                config.batch,
+                batch,
                 &mut bufs,
                 &mut rng,
                 |z, labels, grad| softmax_cross_entropy(classes, z, labels, grad),

@@ -25,6 +25,9 @@ use super::saved::{self, SavedModel, SavedScaler};
 use super::{plot, AppError};
 use crate::csv::{load_labeled_csv, Dataset};
 
+/// Most parameters a model may have (400 MB of f32).
+pub const MAX_PARAMS: usize = 100_000_000;
+
 /// Runs `tinytune train`.
 ///
 /// # Errors
@@ -55,7 +58,14 @@ pub fn run(args: &TrainArgs) -> Result<(), AppError> {
     };
     let params = spec
         .param_len()
-        .map_err(|e| AppError::new(format!("the architecture is too large: {e}")))?;
+        .ok()
+        .filter(|&n| n <= MAX_PARAMS)
+        .ok_or_else(|| {
+            AppError::new(format!(
+                "the architecture {} has too many parameters (limit {MAX_PARAMS})",
+                arch_text(&spec)
+            ))
+        })?;
     let config = FitConfig {
         epochs: settings.epochs,
         batch: settings.batch,
