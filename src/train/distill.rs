@@ -34,18 +34,17 @@
 //! model, are every layer's [`params`](crate::layers::Layer::params) in layer order: the
 //! bottom's layers first, then the head's ([`write_stacked_params`]).
 
+mod buffers;
 mod deploy;
 mod joint;
 mod two_stage;
 
+pub use buffers::{joint_buffer_lens, JointBufferLens, JointBuffers};
 pub use deploy::{
     stacked_param_len, student_forward, student_scratch_len, teacher_forward, teacher_scratch_len,
     write_stacked_params,
 };
-pub use joint::{
-    apply_joint, joint_buffer_lens, joint_epoch, joint_grads, joint_step, JointBufferLens,
-    JointBuffers, JointConfig, JointLoss,
-};
+pub use joint::{apply_joint, joint_epoch, joint_grads, joint_step, JointConfig, JointLoss};
 pub use two_stage::{
     distill_buffer_lens, distill_epoch, distill_step, DistillBufferLens, DistillBuffers,
 };
