@@ -1,6 +1,7 @@
 //! Training: weight initialisation, losses and optimizer steps, built on the layers' backward
 //! passes.
 
+pub mod distill;
 pub mod early_stop;
 pub mod init;
 pub mod loss;
