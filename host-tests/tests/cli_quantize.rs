@@ -505,3 +505,30 @@ fn a_dense_s8_config_survives_as_op_round_trip() {
     assert_eq!(again, q);
     let _: Option<DenseS8Config> = None;
 }
+
+#[test]
+fn from_sequential_copies_parameters_and_running_statistics() {
+    use tinytune::layers::batch_norm::BatchNormConfig;
+    use tinytune::layers::dense::DenseConfig;
+    use tinytune::layers::{AnyLayer, Sequential};
+    let dc = DenseConfig {
+        in_features: 2,
+        out_features: 3,
+        bias: true,
+    };
+    let p: Vec<f32> = (0..9).map(|i| i as f32 * 0.1).collect();
+    let bp = [1.0, 2.0, 3.0, 0.1, 0.2, 0.3];
+    let bs = [0.5, 0.6, 0.7, 1.5, 1.6, 1.7];
+    let seq = Sequential::new([
+        AnyLayer::from(dc.init(&p[..]).unwrap()),
+        BatchNormConfig::new(1, 3).init(&bp, &bs).unwrap().into(),
+    ])
+    .unwrap();
+    let m = OwnedModel::from_sequential(&seq);
+    assert_eq!(m.ops[0], OwnedOp::Dense(dc, p.clone()));
+    assert_eq!(
+        m.ops[1],
+        OwnedOp::BatchNorm(BatchNormConfig::new(1, 3), bp.to_vec(), bs.to_vec())
+    );
+    assert_eq!((m.input_len().unwrap(), m.output_len().unwrap()), (2, 3));
+}

@@ -11,8 +11,8 @@ use tinytune::layers::Params;
 ///
 /// # Errors
 /// [`PipelineError::Invalid`] naming the batch norm if it is the first operation, does not
-/// follow a dense/conv1d/conv2d/depthwise operation (for example after an activation or
-/// another batch norm), or has a different channel count or per-sample length than that
+/// follow a dense/conv1d/conv2d/depthwise operation (for example after an activation; batch
+/// norms in a row after such a layer fold into it one after the other), or has a different channel count or per-sample length than that
 /// layer's output; [`PipelineError::Core`] if a layer's data is rejected.
 pub fn fold_batch_norms(model: &OwnedModel) -> Result<OwnedModel> {
     Ok(fold_with_origin(model)?.0)

@@ -86,8 +86,9 @@ pub struct LayerReport {
     /// SQNR of the layer's dequantized int8 output against the f32 output, in dB (see the
     /// [module documentation](self)).
     pub sqnr_db: f64,
-    /// The real range the output's quantization covers (`scale · (q − zero_point)` for `q` in
-    /// `−128..=127`), or the calibrated f32 range for an operation left in f32.
+    /// The calibrated range of the layer's f32 output (min/max or percentiles, extended to
+    /// contain 0); the output quantization is derived from it, except where it is fixed
+    /// (sigmoid, tanh, softmax) or inherited (pooling, reshape, ReLU/ReLU6 layers).
     pub range: (f32, f32),
     /// The output's quantization (`None` for an operation left in f32).
     pub quant: Option<QuantParams>,
@@ -100,11 +101,6 @@ pub struct QuantReport {
     pub input: Option<QuantParams>,
     /// One entry per layer, in order.
     pub layers: Vec<LayerReport>,
-}
-
-/// The real range of an int8 quantization.
-fn real_range(q: QuantParams) -> (f32, f32) {
-    (q.dequantize(i8::MIN), q.dequantize(i8::MAX))
 }
 
 /// A layer of the result, before its SQNR is measured.
@@ -256,7 +252,7 @@ impl Builder {
             f32_index,
             op: self.ops.len() - 1,
             quant: self.cur,
-            range: self.cur.map_or(range, real_range),
+            range,
         });
     }
 

@@ -36,6 +36,10 @@ mod specs;
 
 pub use specs::{tensor_specs, Layout, TensorSpec};
 
+/// The `safetensors` crate this module reads and writes with, re-exported so callers (and
+/// tests) build and inspect files with the same version.
+pub use ::safetensors as safetensors_crate;
+
 use crate::model::{OwnedModel, PipelineError, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
