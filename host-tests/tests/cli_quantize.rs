@@ -532,3 +532,73 @@ fn from_sequential_copies_parameters_and_running_statistics() {
     );
     assert_eq!((m.input_len().unwrap(), m.output_len().unwrap()), (2, 3));
 }
+
+/// TFLite's `MultiplyByQuantizedMultiplier`, written from the specification with i64.
+fn tflite_requant(x: i32, multiplier: i32, shift: i32) -> i32 {
+    let (left, right) = (shift.max(0), (-shift).max(0));
+    let x = ((x as i64) << left).clamp(i32::MIN as i64, i32::MAX as i64);
+    let high = if x == i32::MIN as i64 && multiplier == i32::MIN {
+        i32::MAX as i64
+    } else {
+        let ab = x * multiplier as i64;
+        let nudge = if ab >= 0 {
+            1i64 << 30
+        } else {
+            1 - (1i64 << 30)
+        };
+        (ab + nudge) / (1i64 << 31)
+    };
+    let mask = (1i64 << right) - 1;
+    let threshold = (mask >> 1) + i64::from(high < 0);
+    ((high >> right) + i64::from((high & mask) > threshold)) as i32
+}
+
+/// The quantized dense model's int8 forward equals an exact integer reference of the TFLite
+/// int8 dense (accumulate `bias + Σ (x − zp_in) · w` in i64, requantize, add `zp_out`, clamp),
+/// run on the operations' own data.
+#[test]
+fn forward_int8_matches_an_exact_integer_reference_of_the_tflite_dense() {
+    let m = dense_bn_model(6);
+    let mut rng = SplitMix64::new(14);
+    let calib = uniform(&mut rng, 100 * 5, -2.0, 2.0);
+    let (q, _) = quantize(&m, &calib, QuantizeOptions::default()).unwrap();
+    let x = uniform(&mut rng, 9 * 5, -3.0, 3.0);
+    let OwnedOp::Quantize { params: qin, .. } = q.ops[0] else {
+        panic!()
+    };
+    // Quantize as TFLite: f32 division, round half away from zero, saturate.
+    let mut h: Vec<i32> = x
+        .iter()
+        .map(|&v| ((v / qin.scale).round() as i64 + qin.zero_point as i64).clamp(-128, 127) as i32)
+        .collect();
+    for op in &q.ops[1..3] {
+        let OwnedOp::DenseS8(c, t) = op else { panic!() };
+        let (inp, out) = (c.in_features, c.out_features);
+        h = h
+            .chunks(inp)
+            .flat_map(|s| {
+                (0..out)
+                    .map(|o| {
+                        let acc: i64 = i64::from(t.bias.as_ref().unwrap()[o])
+                            + (0..inp)
+                                .map(|i| {
+                                    (i64::from(s[i]) - i64::from(c.input.zero_point))
+                                        * i64::from(t.weights[o * inp + i])
+                                })
+                                .sum::<i64>();
+                        let r = tflite_requant(acc as i32, t.requant[2 * o], t.requant[2 * o + 1]);
+                        (r + c.output.zero_point).clamp(i32::from(c.act.min), i32::from(c.act.max))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    }
+    let OwnedOp::Dequantize { params: qout, .. } = q.ops[3] else {
+        panic!()
+    };
+    let want: Vec<f32> = h
+        .iter()
+        .map(|&v| qout.scale * (v - qout.zero_point) as f32)
+        .collect();
+    assert_eq!(q.forward_int8(9, &x).unwrap(), want);
+}
