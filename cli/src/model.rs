@@ -1,2 +1,0 @@
-//! (in progress)
-#![allow(missing_docs)]
