@@ -468,7 +468,9 @@ impl<'a> Reader<'a> {
         let (offset, count) = self.refs.get(slot).copied().unwrap_or((0, 0));
         let (offset, len) = (offset as usize, count as usize);
         if len == 0 {
-            return Ok(&[]);
+            // Empty, but at the file's (aligned) address: a literal `&[]` has alignment 1 and
+            // would not cast to `&[i32]`.
+            return Ok(self.file.get(..0).unwrap_or(&[]));
         }
         let layer = self.layer;
         let oob = FormatError::TensorOutOfBounds { layer, offset, len };
