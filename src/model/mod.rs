@@ -1,5 +1,5 @@
 //! Deployable models: [`Op`], the operations a model holds; the `.ttm` file that stores them
-//! ([`write`], [`Model::from_bytes`]); arena planning ([`Model::arena_len`]) and inference
+//! ([`write()`], [`Model::from_bytes`]); arena planning ([`Model::arena_len`]) and inference
 //! ([`Model::run`]).
 //!
 //! The byte-level format is specified in `docs/ttm-format.md`. A device typically does:

@@ -109,10 +109,10 @@ fn layout(ops: &[Op<'_>], meta: &Meta<'_>) -> Result<Layout, FormatError> {
     })
 }
 
-/// Bytes the file of `ops` and `meta` takes (what [`write`] needs).
+/// Bytes the file of `ops` and `meta` takes (what [`write()`] needs).
 ///
 /// # Errors
-/// As [`write`], except [`FormatError::OutputTooSmall`].
+/// As [`write()`], except [`FormatError::OutputTooSmall`].
 pub fn encoded_len(ops: &[Op<'_>], meta: &Meta<'_>) -> Result<usize, FormatError> {
     Ok(layout(ops, meta)?.total)
 }
