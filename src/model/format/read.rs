@@ -188,8 +188,12 @@ impl<'a> Model<'a> {
                 .and_then(ScalerKind::from_tag)
                 .ok_or(field("scaler"))?;
             let features = w(16, "scaler")?;
-            let reader = self.reader(usize::MAX, &[w(20, "scaler")?, w(24, "scaler")?])?;
-            let params = reader.f32s(0).map_err(|_| field("scaler"))?;
+            let (offset, count) = (u32_at(b, at + 20), u32_at(b, at + 24));
+            let (offset, count) = offset.zip(count).ok_or(field("scaler"))?;
+            let params = self
+                .tensor_reader(offset, count)
+                .f32s(0)
+                .map_err(|_| field("scaler"))?;
             if features != self.chain.input_len {
                 return Err(field("scaler"));
             }
@@ -223,18 +227,20 @@ impl<'a> Model<'a> {
         Ok(())
     }
 
-    /// A record reader for `layer` (or the metadata, `layer == usize::MAX`) with the given
-    /// `(offset, count)` of its first tensor only, or the record's own words.
-    fn reader(&self, layer: usize, first: &[usize; 2]) -> Result<Reader<'a>, FormatError> {
+    /// A reader of the single tensor `(offset, count)` (the scaler parameters), with the same
+    /// bounds and alignment checks as a layer's tensors.
+    fn tensor_reader(&self, offset: u32, count: u32) -> Reader<'a> {
         let mut refs = [(0u32, 0u32); TENSORS];
-        refs[0] = (first[0] as u32, first[1] as u32);
-        Ok(Reader {
+        if let Some(r) = refs.first_mut() {
+            *r = (offset, count);
+        }
+        Reader {
             file: self.bytes,
             data: self.data,
-            layer,
+            layer: 0,
             words: [0; WORDS],
             refs,
-        })
+        }
     }
 
     /// Decodes layer `layer` of the table.
