@@ -252,3 +252,226 @@ pub(crate) fn product(dims: &[usize]) -> Result<usize, ShapeError> {
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .ok_or(ShapeError::Dimension)
 }
+
+/// The element type of a model's activations between two operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DType {
+    /// 32-bit floats.
+    F32,
+    /// Quantized 8-bit integers.
+    S8,
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DType::F32 => "f32",
+            DType::S8 => "int8",
+        })
+    }
+}
+
+/// What is wrong with a `.ttm` model file (see `docs/ttm-format.md`), and where.
+///
+/// `layer` fields are 0-based indices into the layer table; `offset`s are byte offsets from the
+/// start of the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum FormatError {
+    /// The file does not start with the magic bytes `TTM\0`.
+    BadMagic,
+    /// The file's major format version is not one this reader understands.
+    UnsupportedVersion {
+        /// Major version in the file.
+        major: u16,
+        /// Minor version in the file.
+        minor: u16,
+    },
+    /// The buffer is shorter than the header or than the length the header declares.
+    Truncated {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes given.
+        len: usize,
+    },
+    /// The CRC-32 stored in the header differs from the one computed over the file.
+    Crc {
+        /// Stored value.
+        stored: u32,
+        /// Computed value.
+        computed: u32,
+    },
+    /// The buffer does not start at an 8-byte aligned address (tensors are read in place).
+    Misaligned,
+    /// A section of the header (`"header"`, `"table"`, `"metadata"`, `"data"`) has an offset or
+    /// length outside the file, misaligned, or smaller than this version's minimum.
+    Section {
+        /// The section.
+        section: &'static str,
+    },
+    /// A layer record has a kind tag this reader does not know.
+    LayerKind {
+        /// Layer index.
+        layer: usize,
+        /// The tag.
+        tag: u32,
+    },
+    /// A layer record has a field with a value outside its encoding (an enum tag, a bool, a
+    /// `u32` that does not fit `usize`, an int8 clamp with nonzero high bits).
+    Field {
+        /// Layer index.
+        layer: usize,
+        /// Name of the field.
+        field: &'static str,
+    },
+    /// A tensor reference points outside the file or its data section, or overflows.
+    TensorOutOfBounds {
+        /// Layer index.
+        layer: usize,
+        /// Byte offset of the tensor.
+        offset: usize,
+        /// Number of elements.
+        len: usize,
+    },
+    /// A tensor reference is not 8-byte aligned.
+    TensorMisaligned {
+        /// Layer index.
+        layer: usize,
+        /// Byte offset of the tensor.
+        offset: usize,
+    },
+    /// A layer's configuration or tensor lengths are inconsistent (as its `…Config::init`).
+    Shape {
+        /// Layer index.
+        layer: usize,
+        /// The problem.
+        error: ShapeError,
+    },
+    /// A layer's quantization parameters cannot be used.
+    Quant {
+        /// Layer index.
+        layer: usize,
+        /// The problem.
+        error: QuantError,
+    },
+    /// A layer's configuration value is outside its domain (`Error::Config` from its `init`).
+    Config {
+        /// Layer index.
+        layer: usize,
+    },
+    /// Layer `layer` takes `actual` values per sample; the layer before (or the model input)
+    /// gives `expected`.
+    Chain {
+        /// Layer index.
+        layer: usize,
+        /// Values per sample given by the layer before.
+        expected: usize,
+        /// Values per sample this layer takes.
+        actual: usize,
+    },
+    /// Layer `layer` takes `expected` activations but receives `actual` ones (an int8 layer
+    /// after an f32 one without a `Quantize` between). `layer` equal to the layer count means
+    /// the model's output, which must be f32.
+    DType {
+        /// Layer index.
+        layer: usize,
+        /// The element type the layer takes.
+        expected: DType,
+        /// The element type it receives.
+        actual: DType,
+    },
+    /// The model has no layers.
+    Empty,
+    /// A metadata field (`"input_len"`, `"output_len"`, `"num_classes"`, `"scaler"`,
+    /// `"class_names"`) is invalid or disagrees with the layers.
+    Meta {
+        /// Name of the field.
+        field: &'static str,
+    },
+    /// Writing: a value does not fit the format's `u32` (layer index, or the layer count for
+    /// the file as a whole).
+    TooLarge {
+        /// Layer index.
+        layer: usize,
+    },
+    /// Writing: this operation cannot be stored in this format version (int8 LeakyReLU).
+    Unsupported {
+        /// Layer index.
+        layer: usize,
+    },
+    /// Writing: the output buffer is too small.
+    OutputTooSmall {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes given.
+        len: usize,
+    },
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            FormatError::BadMagic => f.write_str("not a model file: bad magic bytes"),
+            FormatError::UnsupportedVersion { major, minor } => {
+                write!(f, "unsupported format version {major}.{minor}")
+            }
+            FormatError::Truncated { needed, len } => {
+                write!(f, "file truncated: {len} bytes, {needed} needed")
+            }
+            FormatError::Crc { stored, computed } => write!(
+                f,
+                "CRC mismatch: stored {stored:#010x}, computed {computed:#010x}"
+            ),
+            FormatError::Misaligned => {
+                f.write_str("model buffer is not 8-byte aligned (see `include_model!`)")
+            }
+            FormatError::Section { section } => write!(f, "invalid {section} section"),
+            FormatError::LayerKind { layer, tag } => {
+                write!(f, "layer {layer}: unknown kind tag {tag}")
+            }
+            FormatError::Field { layer, field } => {
+                write!(f, "layer {layer}: invalid value of field `{field}`")
+            }
+            FormatError::TensorOutOfBounds { layer, offset, len } => write!(
+                f,
+                "layer {layer}: tensor at offset {offset} with {len} elements lies outside the data section"
+            ),
+            FormatError::TensorMisaligned { layer, offset } => {
+                write!(f, "layer {layer}: tensor offset {offset} is not 8-byte aligned")
+            }
+            FormatError::Shape { layer, error } => write!(f, "layer {layer}: {error}"),
+            FormatError::Quant { layer, error } => write!(f, "layer {layer}: {error}"),
+            FormatError::Config { layer } => {
+                write!(f, "layer {layer}: a configuration value is outside its domain")
+            }
+            FormatError::Chain {
+                layer,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "layer {layer} takes {actual} values per sample, the layer before gives {expected}"
+            ),
+            FormatError::DType {
+                layer,
+                expected,
+                actual,
+            } => write!(f, "layer {layer} takes {expected} activations, receives {actual}"),
+            FormatError::Empty => f.write_str("the model has no layers"),
+            FormatError::Meta { field } => write!(f, "invalid metadata field `{field}`"),
+            FormatError::TooLarge { layer } => {
+                write!(f, "layer {layer}: a value does not fit the format's u32")
+            }
+            FormatError::Unsupported { layer } => {
+                write!(f, "layer {layer}: this operation cannot be stored in the format")
+            }
+            FormatError::OutputTooSmall { needed, len } => {
+                write!(f, "output buffer has {len} bytes, {needed} needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for FormatError {}

@@ -1,0 +1,278 @@
+//! Validation of one [`Op`]: builds its layer once (through the layer's own `…Config::init`, so
+//! the file parser checks exactly what the layers check) and reports its per-sample input and
+//! output lengths, element types and requantizer count.
+
+use crate::error::{Buffer, DType, Error, QuantError, ShapeError};
+use crate::layers::Layer;
+use crate::model::{Op, TensorsS8};
+use crate::num::quant::{QuantParams, Requantizer};
+
+/// What the planner and the chain check need to know about one validated [`Op`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OpInfo {
+    /// Values per sample in.
+    pub input_len: usize,
+    /// Values per sample out.
+    pub output_len: usize,
+    /// Element type in (`None`: either, as for a reshape).
+    pub input: Option<DType>,
+    /// Element type out (`None`: the same as in).
+    pub output: Option<DType>,
+    /// Requantizers the layer borrows (0 for layers without).
+    pub requant: usize,
+}
+
+impl OpInfo {
+    fn f32(input_len: usize, output_len: usize) -> Self {
+        OpInfo {
+            input_len,
+            output_len,
+            input: Some(DType::F32),
+            output: Some(DType::F32),
+            requant: 0,
+        }
+    }
+
+    fn s8(input_len: usize, output_len: usize, requant: usize) -> Self {
+        OpInfo {
+            input_len,
+            output_len,
+            input: Some(DType::S8),
+            output: Some(DType::S8),
+            requant,
+        }
+    }
+}
+
+fn f32_layer<L: Layer>(layer: L) -> OpInfo {
+    OpInfo::f32(layer.input_len(), layer.output_len())
+}
+
+/// Checks an int8 layer's requantizer pairs: an even count of 2 or `2 · channels` values, each
+/// multiplier in `0..=i32::MAX` and shift in `-31..=30` (the range
+/// [`Requantizer::from_real`] produces). Returns the number of requantizers.
+pub(crate) fn check_requant(pairs: &[i32], channels: usize) -> Result<usize, Error> {
+    let expected = channels.checked_mul(2).ok_or(ShapeError::Dimension)?;
+    if pairs.len() != 2 && pairs.len() != expected {
+        return Err(ShapeError::Length {
+            buffer: Buffer::Requant,
+            expected,
+            actual: pairs.len(),
+        }
+        .into());
+    }
+    for pair in pairs.chunks_exact(2) {
+        if let [m, s] = *pair {
+            if m < 0 || !(-31..=30).contains(&s) {
+                return Err(QuantError::InvalidMultiplier.into());
+            }
+        }
+    }
+    Ok(pairs.len() / 2)
+}
+
+/// Converts the interleaved `(multiplier, shift)` pairs into `scratch` and returns the filled
+/// part.
+///
+/// # Errors
+/// [`ShapeError::Length`] (`Requant`) if `scratch` holds fewer than `pairs.len() / 2` values.
+pub(crate) fn requantizers<'s>(
+    pairs: &[i32],
+    scratch: &'s mut [Requantizer],
+) -> Result<&'s [Requantizer], Error> {
+    let n = pairs.len() / 2;
+    let actual = scratch.len();
+    let Some(out) = scratch.get_mut(..n) else {
+        return Err(ShapeError::Length {
+            buffer: Buffer::Requant,
+            expected: n,
+            actual,
+        }
+        .into());
+    };
+    for (r, pair) in out.iter_mut().zip(pairs.chunks_exact(2)) {
+        if let [multiplier, shift] = *pair {
+            *r = Requantizer { multiplier, shift };
+        }
+    }
+    Ok(out)
+}
+
+/// A quantize/dequantize op's parameters must be valid and its length nonzero.
+fn check_quant_op(len: usize, params: QuantParams, input: DType) -> Result<OpInfo, Error> {
+    if len == 0 {
+        return Err(ShapeError::Dimension.into());
+    }
+    QuantParams::new(params.scale, params.zero_point)?;
+    let output = match input {
+        DType::F32 => DType::S8,
+        DType::S8 => DType::F32,
+    };
+    Ok(OpInfo {
+        input_len: len,
+        output_len: len,
+        input: Some(input),
+        output: Some(output),
+        requant: 0,
+    })
+}
+
+/// The single requantizer used to validate an int8 layer's shapes (any count of 1 is valid; the
+/// real count is checked by [`check_requant`]).
+const ONE: &[Requantizer] = &[Requantizer::ZERO];
+
+/// Validates `op` as its layer's `init` does (and the requantizers as [`check_requant`]) and
+/// returns its [`OpInfo`].
+///
+/// # Errors
+/// Whatever the layer's `init` returns for this configuration and these tensors.
+pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
+    let s8 = |t: &TensorsS8<'_>, channels: usize| check_requant(t.requant, channels);
+    Ok(match *op {
+        Op::Dense(c, p) => f32_layer(c.init(p)?),
+        Op::Conv1d(c, p) => f32_layer(c.init(p)?),
+        Op::Conv2d(c, p) => f32_layer(c.init(p)?),
+        Op::DepthwiseConv2d(c, p) => f32_layer(c.init(p)?),
+        Op::BatchNorm(c, p, s) => f32_layer(c.init(p, s)?),
+        Op::LayerNorm(c, p) => f32_layer(c.init(p)?),
+        Op::Embedding(c, p) => f32_layer(c.init(p)?),
+        Op::Pool1d(c) => f32_layer(c.init()?),
+        Op::Pool2d(c) => f32_layer(c.init()?),
+        Op::GlobalAvgPool(c) => f32_layer(c.init()?),
+        Op::Activation(c) => f32_layer(c.init()?),
+        Op::Reshape(c) => {
+            let l = c.init()?;
+            OpInfo {
+                input_len: l.input_len(),
+                output_len: l.output_len(),
+                input: None,
+                output: None,
+                requant: 0,
+            }
+        }
+        Op::Quantize { len, params } => check_quant_op(len, params, DType::F32)?,
+        Op::Dequantize { len, params } => check_quant_op(len, params, DType::S8)?,
+        Op::DenseS8(c, t) => {
+            let l = c.init(t.weights, t.bias, ONE)?;
+            OpInfo::s8(l.input_len(), l.output_len(), s8(&t, c.out_features)?)
+        }
+        Op::Conv1dS8(c, t) => {
+            let l = c.init(t.weights, t.bias, ONE)?;
+            OpInfo::s8(l.input_len(), l.output_len(), s8(&t, c.out_c)?)
+        }
+        Op::Conv2dS8(c, t) => {
+            let l = c.init(t.weights, t.bias, ONE)?;
+            OpInfo::s8(l.input_len(), l.output_len(), s8(&t, c.out_c)?)
+        }
+        Op::DepthwiseConv2dS8(c, t) => {
+            let l = c.init(t.weights, t.bias, ONE)?;
+            let channels = c
+                .in_c
+                .checked_mul(c.multiplier)
+                .ok_or(ShapeError::Dimension)?;
+            OpInfo::s8(l.input_len(), l.output_len(), s8(&t, channels)?)
+        }
+        Op::Pool1dS8(c) => {
+            let l = c.init()?;
+            OpInfo::s8(l.input_len(), l.output_len(), 0)
+        }
+        Op::Pool2dS8(c) => {
+            let l = c.init()?;
+            OpInfo::s8(l.input_len(), l.output_len(), 0)
+        }
+        Op::GlobalAvgPoolS8(c) => {
+            let l = c.init()?;
+            OpInfo::s8(l.input_len(), l.output_len(), 0)
+        }
+        Op::ActivationS8(c) => {
+            let l = c.init()?;
+            OpInfo::s8(l.input_len(), l.output_len(), 0)
+        }
+    })
+}
+
+/// What a whole validated chain of ops gives the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ChainInfo {
+    /// Values per sample into the first op (f32).
+    pub input_len: usize,
+    /// Values per sample out of the last op (f32).
+    pub output_len: usize,
+    /// Bytes per sample of the widest activation (the input, or any op's output).
+    pub widest: usize,
+    /// The most requantizers any op borrows.
+    pub requant: usize,
+    /// Number of ops.
+    pub len: usize,
+}
+
+/// Validates every op (as [`check_op`]) and the chain: each op's input length equals the
+/// previous output length, f32 and int8 activations meet only through quantize/dequantize, and
+/// the model takes and gives f32.
+///
+/// # Errors
+/// The first error found, with its layer index.
+pub(crate) fn check_chain<'a, I>(ops: I) -> Result<ChainInfo, crate::error::FormatError>
+where
+    I: IntoIterator<Item = Result<Op<'a>, crate::error::FormatError>>,
+{
+    use crate::error::FormatError as F;
+    let mut info: Option<ChainInfo> = None;
+    let mut dtype = DType::F32;
+    for (layer, op) in ops.into_iter().enumerate() {
+        let op = op?;
+        let i = check_op(&op).map_err(|e| match e {
+            Error::Shape(error) => F::Shape { layer, error },
+            Error::Quant(error) => F::Quant { layer, error },
+            _ => F::Config { layer },
+        })?;
+        if let Some(expected) = i.input {
+            if expected != dtype {
+                return Err(F::DType {
+                    layer,
+                    expected,
+                    actual: dtype,
+                });
+            }
+        }
+        let bytes = |len: usize, d: DType| match d {
+            DType::F32 => len.checked_mul(4),
+            DType::S8 => Some(len),
+        };
+        let c = match info {
+            None => ChainInfo {
+                input_len: i.input_len,
+                output_len: i.input_len,
+                widest: bytes(i.input_len, DType::F32).ok_or(F::TooLarge { layer })?,
+                requant: 0,
+                len: 0,
+            },
+            Some(c) => c,
+        };
+        if c.output_len != i.input_len {
+            return Err(F::Chain {
+                layer,
+                expected: c.output_len,
+                actual: i.input_len,
+            });
+        }
+        dtype = i.output.unwrap_or(dtype);
+        let out_bytes = bytes(i.output_len, dtype).ok_or(F::TooLarge { layer })?;
+        info = Some(ChainInfo {
+            output_len: i.output_len,
+            widest: c.widest.max(out_bytes),
+            requant: c.requant.max(i.requant),
+            len: layer + 1,
+            ..c
+        });
+    }
+    let info = info.ok_or(F::Empty)?;
+    if dtype != DType::F32 {
+        return Err(F::DType {
+            layer: info.len,
+            expected: DType::F32,
+            actual: dtype,
+        });
+    }
+    Ok(info)
+}

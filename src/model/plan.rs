@@ -1,0 +1,152 @@
+//! Memory planning: the exact arena a [`Model`] needs, its requantizer scratch, and a per-op
+//! summary (kind, lengths, parameters, multiply-accumulates) for `tinytune inspect`.
+//!
+//! # Arena layout
+//!
+//! `arena_len(batch) = 3 + 2 · align8(batch · widest)` bytes, where `widest` is the largest
+//! activation of one sample in bytes: the f32 input (`4 · input_len`) or any op's output (4 bytes
+//! per value for f32, 1 for int8). The first up-to-3 bytes are skipped to reach a 4-byte aligned
+//! address (so any `&mut [u8]` works); then come the two ping-pong buffers: op `i` reads one and
+//! writes the other. The scaler is applied to the copy of the input in the first buffer, never to
+//! the caller's input.
+//!
+//! Not in the arena:
+//! - the int8 layers' requantizers, which the file stores as `(multiplier, shift)` `i32` pairs
+//!   and which are rebuilt into a caller `&mut [Requantizer]` of
+//!   [`Model::requant_len`] values (a byte arena cannot be viewed as `Requantizer`s without
+//!   `unsafe`);
+//! - the 256-byte lookup tables of int8 sigmoid/tanh/GELU, built on the stack when the layer
+//!   runs (the layer object holds its table; about 264 bytes of stack).
+
+use crate::error::{Error, ShapeError};
+use crate::model::check::check_op;
+use crate::model::format::ALIGN;
+use crate::model::{Model, Op};
+
+/// Bytes reserved to align the arena to 4 bytes.
+pub(crate) const ARENA_SLACK: usize = 3;
+
+/// One line of a model summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct OpSummary {
+    /// The [`Op`] variant's name (`"Dense"`, `"Conv2dS8"`, …).
+    pub kind_name: &'static str,
+    /// Values per sample in.
+    pub input_len: usize,
+    /// Values per sample out.
+    pub output_len: usize,
+    /// Stored parameter values (weights, biases, statistics, requantizer words).
+    pub params: usize,
+    /// Multiply-accumulates per sample: dense `in · out`; convolutions
+    /// `output_len · kernel_h · kernel_w · in_c` (1-D: `output_len · kernel · in_c`);
+    /// depthwise `output_len · kernel_h · kernel_w`; 0 for other ops.
+    pub macs: usize,
+}
+
+impl OpSummary {
+    /// Summarises one op (lengths are 0 if the op is invalid).
+    pub fn of(op: &Op<'_>) -> Self {
+        let (input_len, output_len) = check_op(op).map_or((0, 0), |i| (i.input_len, i.output_len));
+        let out = output_len;
+        let (kind_name, params, macs) = match *op {
+            Op::Dense(c, p) => (
+                "Dense",
+                p.len(),
+                c.in_features.saturating_mul(c.out_features),
+            ),
+            Op::Conv1d(c, p) => ("Conv1d", p.len(), mul(&[out, c.kernel, c.in_c])),
+            Op::Conv2d(c, p) => (
+                "Conv2d",
+                p.len(),
+                mul(&[out, c.kernel_h, c.kernel_w, c.in_c]),
+            ),
+            Op::DepthwiseConv2d(c, p) => (
+                "DepthwiseConv2d",
+                p.len(),
+                mul(&[out, c.kernel_h, c.kernel_w]),
+            ),
+            Op::BatchNorm(_, p, s) => ("BatchNorm", p.len() + s.len(), 0),
+            Op::LayerNorm(_, p) => ("LayerNorm", p.len(), 0),
+            Op::Embedding(_, p) => ("Embedding", p.len(), 0),
+            Op::Pool1d(_) => ("Pool1d", 0, 0),
+            Op::Pool2d(_) => ("Pool2d", 0, 0),
+            Op::GlobalAvgPool(_) => ("GlobalAvgPool", 0, 0),
+            Op::Reshape(_) => ("Reshape", 0, 0),
+            Op::Activation(_) => ("Activation", 0, 0),
+            Op::Quantize { .. } => ("Quantize", 0, 0),
+            Op::Dequantize { .. } => ("Dequantize", 0, 0),
+            Op::DenseS8(c, t) => (
+                "DenseS8",
+                s8_params(t),
+                c.in_features.saturating_mul(c.out_features),
+            ),
+            Op::Conv1dS8(c, t) => ("Conv1dS8", s8_params(t), mul(&[out, c.kernel, c.in_c])),
+            Op::Conv2dS8(c, t) => (
+                "Conv2dS8",
+                s8_params(t),
+                mul(&[out, c.kernel_h, c.kernel_w, c.in_c]),
+            ),
+            Op::DepthwiseConv2dS8(c, t) => (
+                "DepthwiseConv2dS8",
+                s8_params(t),
+                mul(&[out, c.kernel_h, c.kernel_w]),
+            ),
+            Op::Pool1dS8(_) => ("Pool1dS8", 0, 0),
+            Op::Pool2dS8(_) => ("Pool2dS8", 0, 0),
+            Op::GlobalAvgPoolS8(_) => ("GlobalAvgPoolS8", 0, 0),
+            Op::ActivationS8(_) => ("ActivationS8", 0, 0),
+        };
+        OpSummary {
+            kind_name,
+            input_len,
+            output_len,
+            params,
+            macs,
+        }
+    }
+}
+
+fn mul(dims: &[usize]) -> usize {
+    dims.iter().fold(1usize, |a, &d| a.saturating_mul(d))
+}
+
+fn s8_params(t: crate::model::TensorsS8<'_>) -> usize {
+    t.weights.len() + t.bias.map_or(0, <[i32]>::len) + t.requant.len()
+}
+
+impl Model<'_> {
+    /// Bytes of arena [`run`](Self::run) needs for `batch` samples (layout in the
+    /// [module docs](self)).
+    ///
+    /// # Errors
+    /// [`ShapeError::Dimension`] if `batch` is 0 or the size overflows.
+    pub fn arena_len(&self, batch: usize) -> Result<usize, Error> {
+        if batch == 0 {
+            return Err(ShapeError::Dimension.into());
+        }
+        let buf = batch
+            .checked_mul(self.chain().widest)
+            .and_then(|n| n.checked_add(ALIGN - 1))
+            .map(|n| n & !(ALIGN - 1));
+        buf.and_then(|b| b.checked_mul(2))
+            .and_then(|b| b.checked_add(ARENA_SLACK))
+            .ok_or(ShapeError::Dimension.into())
+    }
+
+    /// Requantizers [`run`](Self::run) needs as scratch: the most any int8 layer borrows
+    /// (0 for an f32-only model).
+    pub fn requant_len(&self) -> usize {
+        self.chain().requant
+    }
+
+    /// One [`OpSummary`] per op, in order.
+    pub fn summary(&self) -> impl Iterator<Item = OpSummary> + '_ {
+        self.ops().map(|op| OpSummary::of(&op))
+    }
+
+    /// Total multiply-accumulates per sample.
+    pub fn macs(&self) -> usize {
+        self.summary().fold(0usize, |a, s| a.saturating_add(s.macs))
+    }
+}

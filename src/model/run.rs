@@ -1,0 +1,257 @@
+//! Inference of a validated [`Model`]: the preprocessing scaler, then every op between two
+//! ping-pong activation buffers carved from one caller arena (layout in [`plan`](super::plan)).
+
+use crate::error::{check_len, Buffer, Error, ShapeError};
+use crate::layers::s8::LayerS8;
+use crate::layers::Layer;
+use crate::model::check::requantizers;
+use crate::model::plan::ARENA_SLACK;
+use crate::model::{Model, Op};
+use crate::num::quant::Requantizer;
+
+/// The error for an arena view that cannot hold `n` values (unreachable after the length
+/// checks of [`Model::run`], kept so that nothing can panic).
+fn scratch(n: usize, actual: usize) -> Error {
+    ShapeError::Length {
+        buffer: Buffer::Scratch,
+        expected: n,
+        actual,
+    }
+    .into()
+}
+
+fn f32s(src: &[u8], n: usize) -> Result<&[f32], Error> {
+    let bytes = n.checked_mul(4).and_then(|b| src.get(..b));
+    bytes
+        .and_then(|b| bytemuck::try_cast_slice(b).ok())
+        .ok_or(scratch(n, src.len() / 4))
+}
+
+fn f32s_mut(dst: &mut [u8], n: usize) -> Result<&mut [f32], Error> {
+    let len = dst.len();
+    let bytes = n.checked_mul(4).and_then(|b| dst.get_mut(..b));
+    bytes
+        .and_then(|b| bytemuck::try_cast_slice_mut(b).ok())
+        .ok_or(scratch(n, len / 4))
+}
+
+fn s8s(src: &[u8], n: usize) -> Result<&[i8], Error> {
+    src.get(..n)
+        .map(bytemuck::cast_slice)
+        .ok_or(scratch(n, src.len()))
+}
+
+fn s8s_mut(dst: &mut [u8], n: usize) -> Result<&mut [i8], Error> {
+    let len = dst.len();
+    dst.get_mut(..n)
+        .map(bytemuck::cast_slice_mut)
+        .ok_or(scratch(n, len))
+}
+
+fn values(batch: usize, len: usize) -> Result<usize, Error> {
+    Ok(batch.checked_mul(len).ok_or(ShapeError::Dimension)?)
+}
+
+/// Runs an f32 layer from `src` into `dst`; returns its output length per sample.
+fn f32_layer<L: Layer>(l: &L, batch: usize, src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
+    let x = f32s(src, values(batch, l.input_len())?)?;
+    let y = f32s_mut(dst, values(batch, l.output_len())?)?;
+    l.forward(batch, x, y)?;
+    Ok(l.output_len())
+}
+
+/// Runs an int8 layer from `src` into `dst`; returns its output length per sample.
+fn s8_layer<L: LayerS8>(l: &L, batch: usize, src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
+    let x = s8s(src, values(batch, l.input_len())?)?;
+    let y = s8s_mut(dst, values(batch, l.output_len())?)?;
+    l.forward(batch, x, y)?;
+    Ok(l.output_len())
+}
+
+/// Runs one op, building its layer from the borrowed configuration (cheap: the layers only
+/// borrow; int8 activations rebuild their 256-entry table) and its requantizers into
+/// `requant`. Returns the output length per sample.
+fn run_op(
+    op: &Op<'_>,
+    batch: usize,
+    src: &[u8],
+    dst: &mut [u8],
+    requant: &mut [Requantizer],
+) -> Result<usize, Error> {
+    match *op {
+        Op::Dense(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        Op::Conv1d(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        Op::Conv2d(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        Op::DepthwiseConv2d(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        Op::BatchNorm(c, p, s) => f32_layer(&c.init(p, s)?, batch, src, dst),
+        Op::LayerNorm(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        Op::Embedding(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        Op::Pool1d(c) => f32_layer(&c.init()?, batch, src, dst),
+        Op::Pool2d(c) => f32_layer(&c.init()?, batch, src, dst),
+        Op::GlobalAvgPool(c) => f32_layer(&c.init()?, batch, src, dst),
+        Op::Activation(c) => f32_layer(&c.init()?, batch, src, dst),
+        // A reshape copies bytes, so the same op serves f32 and int8 activations: the caller
+        // passes `src` cut to the current activation's byte length.
+        Op::Reshape(c) => {
+            c.init()?;
+            let out = dst.get_mut(..src.len()).ok_or(scratch(src.len(), 0))?;
+            out.copy_from_slice(src);
+            Ok(c.len)
+        }
+        Op::Quantize { len, params } => {
+            let n = values(batch, len)?;
+            params.quantize_slice(f32s(src, n)?, s8s_mut(dst, n)?)?;
+            Ok(len)
+        }
+        Op::Dequantize { len, params } => {
+            let n = values(batch, len)?;
+            params.dequantize_slice(s8s(src, n)?, f32s_mut(dst, n)?)?;
+            Ok(len)
+        }
+        Op::DenseS8(c, t) => {
+            let rq = requantizers(t.requant, requant)?;
+            s8_layer(&c.init(t.weights, t.bias, rq)?, batch, src, dst)
+        }
+        Op::Conv1dS8(c, t) => {
+            let rq = requantizers(t.requant, requant)?;
+            s8_layer(&c.init(t.weights, t.bias, rq)?, batch, src, dst)
+        }
+        Op::Conv2dS8(c, t) => {
+            let rq = requantizers(t.requant, requant)?;
+            s8_layer(&c.init(t.weights, t.bias, rq)?, batch, src, dst)
+        }
+        Op::DepthwiseConv2dS8(c, t) => {
+            let rq = requantizers(t.requant, requant)?;
+            s8_layer(&c.init(t.weights, t.bias, rq)?, batch, src, dst)
+        }
+        Op::Pool1dS8(c) => s8_layer(&c.init()?, batch, src, dst),
+        Op::Pool2dS8(c) => s8_layer(&c.init()?, batch, src, dst),
+        Op::GlobalAvgPoolS8(c) => s8_layer(&c.init()?, batch, src, dst),
+        Op::ActivationS8(c) => s8_layer(&c.init()?, batch, src, dst),
+    }
+}
+
+/// Bytes per value of the activation an op produces, given the bytes per value it takes.
+fn output_size(op: &Op<'_>, input_size: usize) -> usize {
+    match op {
+        Op::Quantize { .. } => 1,
+        Op::Dequantize { .. } => 4,
+        Op::Reshape(_) => input_size,
+        Op::DenseS8(..)
+        | Op::Conv1dS8(..)
+        | Op::Conv2dS8(..)
+        | Op::DepthwiseConv2dS8(..)
+        | Op::Pool1dS8(..)
+        | Op::Pool2dS8(..)
+        | Op::GlobalAvgPoolS8(..)
+        | Op::ActivationS8(..) => 1,
+        _ => 4,
+    }
+}
+
+impl Model<'_> {
+    /// Runs the model on `batch` samples: copies `input` into the arena, applies the stored
+    /// scaler (if any) there, runs every op and copies the result into `output`.
+    ///
+    /// `arena` must hold at least [`arena_len`](Self::arena_len)`(batch)` bytes (any
+    /// alignment: the slack for aligning it is included); `requant` at least
+    /// [`requant_len`](Self::requant_len) requantizers (scratch for the int8 layers'
+    /// requantizers, which the file stores as `i32` pairs).
+    ///
+    /// Results are bit-identical to running the same layers directly. NaN in → NaN out (the
+    /// int8 part quantizes NaN as its zero point, as [`QuantParams::quantize`](crate::num::quant::QuantParams::quantize)).
+    ///
+    /// # Shapes
+    /// - `input`: `[batch, input_len()]`
+    /// - `output`: `[batch, output_len()]`
+    ///
+    /// # Errors
+    /// [`ShapeError::Dimension`] for `batch == 0` or an overflowing size;
+    /// [`ShapeError::Length`] naming `Input`, `Output`, `Scratch` (the arena) or `Requant`;
+    /// [`Error::Index`] for an embedding id out of range. `output` is written only on success.
+    pub fn run(
+        &self,
+        batch: usize,
+        input: &[f32],
+        arena: &mut [u8],
+        requant: &mut [Requantizer],
+        output: &mut [f32],
+    ) -> Result<(), Error> {
+        check_len(
+            Buffer::Output,
+            values(batch, self.output_len())?,
+            output.len(),
+        )?;
+        let result = self.run_in_arena(batch, input, arena, requant)?;
+        output.copy_from_slice(result);
+        Ok(())
+    }
+
+    /// Runs one sample and returns the index of the largest output (the predicted class).
+    /// NaN outputs are never chosen; if all are NaN the result is 0. Ties give the first.
+    ///
+    /// # Shapes
+    /// `input`: `[input_len()]`.
+    ///
+    /// # Errors
+    /// As [`run`](Self::run) with `batch = 1`.
+    pub fn predict(
+        &self,
+        input: &[f32],
+        arena: &mut [u8],
+        requant: &mut [Requantizer],
+    ) -> Result<usize, Error> {
+        let out = self.run_in_arena(1, input, arena, requant)?;
+        let mut best: Option<(usize, f32)> = None;
+        for (i, &v) in out.iter().enumerate() {
+            if !v.is_nan() && best.is_none_or(|(_, b)| v > b) {
+                best = Some((i, v));
+            }
+        }
+        Ok(best.map_or(0, |(i, _)| i))
+    }
+
+    /// Runs the model and returns the output, which lives in the arena.
+    fn run_in_arena<'r>(
+        &self,
+        batch: usize,
+        input: &[f32],
+        arena: &'r mut [u8],
+        requant: &mut [Requantizer],
+    ) -> Result<&'r [f32], Error> {
+        let n_in = values(batch, self.input_len())?;
+        check_len(Buffer::Input, n_in, input.len())?;
+        let need = self.arena_len(batch)?;
+        if arena.len() < need {
+            return Err(scratch(need, arena.len()));
+        }
+        check_len(
+            Buffer::Requant,
+            self.requant_len(),
+            requant.len().min(self.requant_len()),
+        )?;
+        let skip = (4 - arena.as_ptr() as usize % 4) % 4;
+        let buf = (need - ARENA_SLACK) / 2;
+        let aligned = arena.get_mut(skip..).ok_or(scratch(need, 0))?;
+        let (a, rest) = aligned.split_at_mut(buf.min(aligned.len()));
+        let b = rest.get_mut(..buf).ok_or(scratch(need, 0))?;
+        let x = f32s_mut(a, n_in)?;
+        x.copy_from_slice(input);
+        if let Some(s) = self.scaler() {
+            s.transform(x)?;
+        }
+        // Invariant: `cur_bytes` is the byte length of the current activation, which lives in
+        // `a` when `in_a` and in `b` otherwise.
+        let (mut in_a, mut size, mut cur_bytes) = (true, 4usize, n_in * 4);
+        for op in self.ops() {
+            let (src, dst) = if in_a { (&*a, &mut *b) } else { (&*b, &mut *a) };
+            let src = src.get(..cur_bytes).ok_or(scratch(cur_bytes, 0))?;
+            let out_len = run_op(&op, batch, src, dst, requant)?;
+            size = output_size(&op, size);
+            cur_bytes = values(values(batch, out_len)?, size)?;
+            in_a = !in_a;
+        }
+        let result = if in_a { a } else { b };
+        f32s(result, values(batch, self.output_len())?)
+    }
+}
