@@ -6,3 +6,4 @@ pub mod csv;
 pub mod model;
 pub mod quantize;
 pub mod safetensors;
+pub mod ttm;
