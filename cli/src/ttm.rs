@@ -33,9 +33,11 @@ pub fn encode(
     let ops = model.ops();
     let scaler = match preprocessing {
         Some(p) => Some(
-            Scaler::new(p.kind, p.params.len() / 2, &p.params).map_err(|e| PipelineError::Core {
-                at: "preprocessing".into(),
-                error: e,
+            Scaler::new(p.kind, p.params.len() / 2, &p.params).map_err(|e| {
+                PipelineError::Core {
+                    at: "preprocessing".into(),
+                    error: e,
+                }
             })?,
         ),
         None => None,
@@ -46,7 +48,8 @@ pub fn encode(
         num_classes,
         class_names: &names,
     };
-    let invalid = |e: tinytune::model::FormatError| PipelineError::invalid("model file", e.to_string());
+    let invalid =
+        |e: tinytune::model::FormatError| PipelineError::invalid("model file", e.to_string());
     let len = encoded_len(&ops, &meta).map_err(invalid)?;
     let mut out = vec![0u8; len];
     let written = write(&ops, &meta, &mut out).map_err(invalid)?;
@@ -97,7 +100,8 @@ impl AlignedBytes {
     /// # Errors
     /// [`PipelineError::Invalid`] with the format error (what is wrong, and where).
     pub fn model(&self) -> Result<Model<'_>> {
-        Model::from_bytes(self.bytes()).map_err(|e| PipelineError::invalid("model file", e.to_string()))
+        Model::from_bytes(self.bytes())
+            .map_err(|e| PipelineError::invalid("model file", e.to_string()))
     }
 }
 

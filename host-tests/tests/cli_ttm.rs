@@ -53,8 +53,7 @@ fn ttm_model_run_equals_the_host_int8_forward_bit_for_bit_and_int8_is_within_1_p
     };
     let trained = mlp::fit(&m, &fit, &train_s, Some(&val_s));
     let f32_model = OwnedModel::from_sequential(&m.model(&trained.params));
-    let (int8_model, report) =
-        quantize(&f32_model, &train_z, QuantizeOptions::default()).unwrap();
+    let (int8_model, report) = quantize(&f32_model, &train_z, QuantizeOptions::default()).unwrap();
 
     let names: Vec<String> = (0..10).map(|d| format!("digit {d}")).collect();
     let prep = Preprocessing {
@@ -84,7 +83,11 @@ fn ttm_model_run_equals_the_host_int8_forward_bit_for_bit_and_int8_is_within_1_p
 
     let acc = |logits: &[f32]| {
         let pred = Objective::Classes.predictions(logits, digits::CLASSES);
-        pred.iter().zip(&test.labels).filter(|(p, y)| p == y).count() as f32 / n as f32
+        pred.iter()
+            .zip(&test.labels)
+            .filter(|(p, y)| p == y)
+            .count() as f32
+            / n as f32
     };
     let acc_f32 = acc(&f32_model.forward_f32(n, &test_z).unwrap());
     let acc_int8 = acc(&device);
@@ -94,7 +97,10 @@ fn ttm_model_run_equals_the_host_int8_forward_bit_for_bit_and_int8_is_within_1_p
         model.arena_len(1).unwrap(),
         report.layers.iter().map(|l| l.sqnr_db).collect::<Vec<_>>()
     );
-    assert!((acc_f32 - acc_int8).abs() <= 0.01, "f32 {acc_f32} int8 {acc_int8}");
+    assert!(
+        (acc_f32 - acc_int8).abs() <= 0.01,
+        "f32 {acc_f32} int8 {acc_int8}"
+    );
     let snippet = rust_snippet("student.ttm", &model);
     assert!(snippet.contains("include_model!(\"student.ttm\")"));
 }

@@ -72,18 +72,19 @@ impl Metrics {
     }
 }
 
-/// Runs `tinytune eval`.
+/// Loads a labelled CSV file for a saved model: the feature count must match (names may differ:
+/// a warning) and every label must be one of the model's classes. The features are returned as
+/// read, not standardised.
 ///
 /// # Errors
-/// An unreadable or invalid model or data file, data that do not fit the model, or an output
-/// directory that cannot be written.
-pub fn run(args: &EvalArgs) -> Result<(), AppError> {
-    if let Some(out) = &args.out {
-        create_out_dir(out)?;
-    }
-    let model = saved::load(&args.model)?;
-    let file = args.data.display().to_string();
-    let mut data = load_labeled_csv(&args.data)?;
+/// The CSV loader's errors, or a message naming the file, line and column at fault.
+pub fn load_matching(
+    model: &saved::SavedModel,
+    model_arg: &std::path::Path,
+    data_path: &std::path::Path,
+) -> Result<crate::csv::Dataset, AppError> {
+    let file = data_path.display().to_string();
+    let data = load_labeled_csv(data_path)?;
     if data.is_empty() {
         return Err(AppError::new(format!(
             "{file}: no samples (the file has a header but no data lines)"
@@ -93,7 +94,7 @@ pub fn run(args: &EvalArgs) -> Result<(), AppError> {
         return Err(AppError::new(format!(
             "{file}, line 1: {} feature columns, but the model {} takes {}",
             data.features,
-            model_path(&args.model).display(),
+            model_path(model_arg).display(),
             model.inputs
         )));
     }
@@ -117,6 +118,20 @@ pub fn run(args: &EvalArgs) -> Result<(), AppError> {
             model.outputs - 1
         )));
     }
+    Ok(data)
+}
+
+/// Runs `tinytune eval`.
+///
+/// # Errors
+/// An unreadable or invalid model or data file, data that do not fit the model, or an output
+/// directory that cannot be written.
+pub fn run(args: &EvalArgs) -> Result<(), AppError> {
+    if let Some(out) = &args.out {
+        create_out_dir(out)?;
+    }
+    let model = saved::load(&args.model)?;
+    let mut data = load_matching(&model, &args.model, &args.data)?;
     dataset::standardize(&mut data, &model.scaler_params())?;
     let spec = model.spec();
     let z = logits(&spec, &model.params, &data.data)
