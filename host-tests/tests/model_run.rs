@@ -329,9 +329,9 @@ fn summary_reports_kinds_lengths_params_and_macs() {
         (s[13].kind_name, s[13].macs, s[13].params),
         ("Dense", 16, 24)
     );
-    // DenseS8 2 → 4 with bias and 4 requantizers: 8 + 4 + 8 stored values.
+    // DenseS8 2 → 4 with bias: 8 weights + 4 biases (the requantizers are not parameters).
     let d = s.iter().find(|x| x.kind_name == "DenseS8").unwrap();
-    assert_eq!((d.macs, d.params), (8, 20));
+    assert_eq!((d.macs, d.params), (8, 12));
     assert_eq!(model.macs(), s.iter().map(|x| x.macs).sum::<usize>());
     assert_eq!(model.flash_len(), file.len);
     // Chain: each input length is the previous output length.

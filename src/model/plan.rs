@@ -36,7 +36,8 @@ pub struct OpSummary {
     pub input_len: usize,
     /// Values per sample out.
     pub output_len: usize,
-    /// Stored parameter values (weights, biases, statistics, requantizer words).
+    /// Learned parameter values: weights, biases, normalisation parameters and statistics
+    /// (not the requantizers, which are quantization metadata).
     pub params: usize,
     /// Multiply-accumulates per sample: dense `in · out`; convolutions
     /// `output_len · kernel_h · kernel_w · in_c` (1-D: `output_len · kernel · in_c`);
@@ -112,7 +113,7 @@ fn mul(dims: &[usize]) -> usize {
 }
 
 fn s8_params(t: crate::model::TensorsS8<'_>) -> usize {
-    t.weights.len() + t.bias.map_or(0, <[i32]>::len) + t.requant.len()
+    t.weights.len() + t.bias.map_or(0, <[i32]>::len)
 }
 
 impl Model<'_> {

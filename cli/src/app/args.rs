@@ -36,12 +36,16 @@ pub enum Command {
     Eval(EvalArgs),
     /// Joint distillation of a student from a teacher (not available yet).
     Distill(PendingArgs),
-    /// Quantize a trained model to int8 (not available yet).
-    Quantize(PendingArgs),
-    /// Show a model file's layers, sizes and memory needs (not available yet).
-    Inspect(PendingArgs),
-    /// Export a model as `.ttm` or safetensors (not available yet).
-    Export(PendingArgs),
+    /// Quantize a trained model to int8: per-channel symmetric weights, activation ranges
+    /// calibrated on a labelled CSV file, batch norm folded; writes `model.ttm` and reports the
+    /// per-layer SQNR and the f32 and int8 accuracy.
+    Quantize(super::quantize::QuantizeArgs),
+    /// Show a `.ttm` model file's operations, parameters, MACs, flash bytes and the RAM (arena
+    /// and requantizers) one inference needs.
+    Inspect(super::inspect::InspectArgs),
+    /// Export a trained model as a `.ttm` file with the Rust snippet that embeds it in firmware,
+    /// and optionally its weights as safetensors.
+    Export(super::export::ExportArgs),
     /// Run a model on a board (not available yet).
     Demo(PendingArgs),
 }

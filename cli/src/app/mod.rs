@@ -80,9 +80,9 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         // to its module once that exists (distillation: `tinytune::train::distill`; quantize,
         // inspect, export: `crate::{model, quantize, safetensors}`; demo: a board session).
         Command::Distill(_) => not_available("distill"),
-        Command::Quantize(_) => not_available("quantize"),
-        Command::Inspect(_) => not_available("inspect"),
-        Command::Export(_) => not_available("export"),
+        Command::Quantize(a) => quantize::run(&a),
+        Command::Inspect(a) => inspect::run(&a),
+        Command::Export(a) => export::run(&a),
         Command::Demo(_) => not_available("demo"),
     }
 }
