@@ -11,9 +11,13 @@
 pub mod arch;
 pub mod args;
 pub mod dataset;
+pub mod demo;
+pub mod distill;
 pub mod eval;
 pub mod fit;
+pub mod joint;
 pub mod mlp;
+pub mod pipeline;
 pub mod plot;
 pub mod progress;
 pub mod report;
@@ -76,11 +80,11 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         // Extension points: these commands are declared so `--help` lists them; each is wired
         // to its module once that exists (distillation: `tinytune::train::distill`; quantize,
         // inspect, export: `crate::{model, quantize, safetensors}`; demo: a board session).
-        Command::Distill(_) => not_available("distill"),
+        Command::Distill(a) => distill::run(&a),
         Command::Quantize(_) => not_available("quantize"),
         Command::Inspect(_) => not_available("inspect"),
         Command::Export(_) => not_available("export"),
-        Command::Demo(_) => not_available("demo"),
+        Command::Demo(a) => demo::run(&a),
     }
 }
 

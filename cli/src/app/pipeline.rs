@@ -1,0 +1,344 @@
+//! The host distillation pipeline behind `tinytune distill` and `tinytune demo`, usable as a
+//! library ([`run_pipeline`]).
+//!
+//! 1. **Data**: labels checked (`0..K`, every class present, at least [`MIN_PER_CLASS`]
+//!    samples per class on average), stratified 70/15/15 split and z-score scaling fitted on the
+//!    training split ([`super::dataset`]).
+//! 2. **Architecture** from the data's shape: [`DistillArch::for_data`].
+//! 3. **Joint training** (Rocket Launching, [`fit_joint`]): shared bottom, teacher and student
+//!    heads, Adam, `γ` (default 0.03) and an optional Hinton term, early stopping on the
+//!    student's validation loss (best epoch restored).
+//! 4. **Baseline**: the same student architecture trained alone ([`super::fit::fit`]) with the
+//!    same epochs, batch, Adam learning rate, patience and seed.
+//! 5. **int8**: the deployable student (bottom + student head) quantized by
+//!    [`crate::quantize::quantize`] (min/max calibration on the training split, per-channel
+//!    weights).
+//! 6. **Evaluation** on the test split: teacher, student alone, distilled student (f32, through
+//!    [`OwnedModel::forward_f32`]) and int8 student ([`OwnedModel::forward_int8`]).
+//!
+//! # Sizes
+//! - **flash bytes** ([`flash_bytes`]): the sum of the model's tensor bytes: int8 weights (1 B
+//!   each), int32 biases and requantizer `(multiplier, shift)` pairs (4 B per value), f32
+//!   parameters (4 B each). Headers and code are not counted (the `.ttm` file size will be).
+//! - **arena bytes** ([`arena_bytes`]): the two largest activation buffers of one sample (the
+//!   model input and every operation's output; 1 B per int8 value, 4 B per f32 value), summed:
+//!   a ping-pong estimate. `Model::arena_len` of the `.ttm` model will replace it.
+
+use std::path::Path;
+
+use tinytune::train::distill::{JointConfig, KdConfig};
+use tinytune::train::loss::argmax;
+
+use super::args::OptimizerKind;
+use super::dataset::{check_classes, fit_standard, split, standardize};
+use super::fit::{fit, EpochStats, FitConfig, Split};
+use super::joint::{fit_joint, DistillArch, JointFitConfig};
+use super::mlp::MlpSpec;
+use super::AppError;
+use crate::csv::Dataset;
+use crate::model::{OwnedModel, OwnedOp};
+use crate::quantize::{quantize, QuantReport, QuantizeOptions};
+
+/// Fewest samples per class (on average) the pipeline accepts: one each for training,
+/// validation and test.
+pub const MIN_PER_CLASS: usize = 3;
+
+/// Settings of [`run_pipeline`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PipelineConfig {
+    /// Epoch limit of both training runs.
+    pub epochs: usize,
+    /// Mini-batch size.
+    pub batch: usize,
+    /// Adam's learning rate.
+    pub lr: f32,
+    /// Early-stopping patience (epochs without a lower student validation loss).
+    pub patience: usize,
+    /// Seed of the split, initialisation and shuffling.
+    pub seed: u64,
+    /// Weight `γ` of the logit hint.
+    pub gamma: f32,
+    /// Optional Hinton distillation term on the student.
+    pub kd: Option<KdConfig>,
+}
+
+impl Default for PipelineConfig {
+    /// 60 epochs, batch 32, Adam 0.001, patience 10, seed 0, `γ = 0.03`, no KD term.
+    fn default() -> Self {
+        PipelineConfig {
+            epochs: 60,
+            batch: 32,
+            lr: 0.001,
+            patience: 10,
+            seed: 0,
+            gamma: JointConfig::default().gamma,
+            kd: None,
+        }
+    }
+}
+
+/// Which training run an epoch belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Joint teacher–student training (figures are the student's).
+    Joint,
+    /// The student trained alone.
+    Alone,
+}
+
+/// Everything the pipeline produced.
+#[derive(Clone, Debug)]
+pub struct PipelineResult {
+    /// The architecture used.
+    pub arch: DistillArch,
+    /// Test accuracy of the teacher (bottom + teacher head, f32).
+    pub teacher_acc: f32,
+    /// Test accuracy of the student architecture trained alone (f32).
+    pub student_alone_acc: f32,
+    /// Test accuracy of the distilled student (f32).
+    pub student_distilled_acc: f32,
+    /// Test accuracy of the int8 distilled student.
+    pub student_int8_acc: f32,
+    /// Parameters of the teacher.
+    pub teacher_params: usize,
+    /// Parameters of the deployable student.
+    pub student_params: usize,
+    /// The distilled student in f32 (input: standardised features).
+    pub student_f32: OwnedModel,
+    /// The distilled student in int8 (input: standardised features, f32).
+    pub student_int8: OwnedModel,
+    /// The quantizer's per-layer report.
+    pub quant_report: QuantReport,
+    /// z-score parameters fitted on the training split: the per-feature means then the
+    /// per-feature standard deviations (`2 · features` values).
+    pub scaler: Vec<f32>,
+    /// Feature names from the CSV header.
+    pub feature_names: Vec<String>,
+    /// Class names (`"0"`, `"1"`, … : the CSV labels).
+    pub class_names: Vec<String>,
+    /// Epochs run jointly, and the best one (1-based).
+    pub joint_epochs: (usize, Option<usize>),
+    /// Epochs run by the student alone, and the best one (1-based).
+    pub alone_epochs: (usize, Option<usize>),
+    /// Samples in the train, validation and test splits.
+    pub samples: [usize; 3],
+}
+
+impl PipelineResult {
+    /// [`flash_bytes`] of the int8 student.
+    pub fn flash_bytes(&self) -> usize {
+        flash_bytes(&self.student_int8)
+    }
+
+    /// [`arena_bytes`] of the int8 student.
+    ///
+    /// # Errors
+    /// As [`arena_bytes`].
+    pub fn arena_bytes(&self) -> Result<usize, AppError> {
+        arena_bytes(&self.student_int8)
+    }
+}
+
+/// Runs the whole pipeline (see the [module docs](self)) on `data`; `file` names the data in
+/// messages; `on_epoch` sees every epoch of both training runs.
+///
+/// # Errors
+/// Bad labels, too few samples (fewer than `MIN_PER_CLASS · K`, or a split part empty), a bad
+/// setting (γ, KD, learning rate), or a training / quantization failure, each as a message.
+pub fn run_pipeline(
+    file: &str,
+    data: &Dataset,
+    config: &PipelineConfig,
+    on_epoch: &mut dyn FnMut(Stage, &EpochStats),
+) -> Result<PipelineResult, AppError> {
+    let classes = check_classes(file, data)?;
+    if data.len() < MIN_PER_CLASS * classes {
+        return Err(AppError::new(format!(
+            "{file}: too few samples ({}) for {classes} classes: distillation needs at least \
+             {MIN_PER_CLASS} per class ({} in all) for the training, validation and test splits",
+            data.len(),
+            MIN_PER_CLASS * classes
+        )));
+    }
+    let joint = JointConfig {
+        gamma: config.gamma,
+        kd: config.kd,
+    };
+    joint
+        .validate()
+        .map_err(|_| AppError::new("bad distillation settings: γ must be finite and ≥ 0, the KD temperature finite and > 0, alpha in [0, 1]"))?;
+    let parts = split(file, data, config.seed)?;
+    let scaler = fit_standard(&parts.train)?;
+    let scaled = |d: &Dataset| -> Result<Dataset, AppError> {
+        let mut d = d.clone();
+        standardize(&mut d, &scaler)?;
+        Ok(d)
+    };
+    let (train, val, test) = (
+        scaled(&parts.train)?,
+        scaled(&parts.val)?,
+        scaled(&parts.test)?,
+    );
+    let arch = DistillArch::for_data(data.features, classes);
+    let joint_config = JointFitConfig {
+        epochs: config.epochs,
+        batch: config.batch,
+        lr: config.lr,
+        patience: config.patience,
+        seed: config.seed,
+        joint,
+    };
+    let trained = fit_joint(
+        &arch,
+        &joint_config,
+        as_split(&train),
+        as_split(&val),
+        &mut |s| on_epoch(Stage::Joint, s),
+    )
+    .map_err(fail("joint training failed"))?;
+    let student_spec = arch.student_spec();
+    let alone_config = FitConfig {
+        epochs: config.epochs,
+        batch: config.batch,
+        optimizer: OptimizerKind::Adam,
+        lr: config.lr,
+        l2: 0.0,
+        patience: config.patience,
+        seed: config.seed,
+    };
+    let alone = fit(
+        &student_spec,
+        &alone_config,
+        as_split(&train),
+        as_split(&val),
+        &mut |s| on_epoch(Stage::Alone, s),
+    )
+    .map_err(fail("training the student alone failed"))?;
+
+    let teacher_spec = arch.teacher_spec();
+    let teacher = owned(&teacher_spec, &trained.params.teacher())?;
+    let student_f32 = owned(&student_spec, &trained.params.student())?;
+    let student_alone = owned(&student_spec, &alone.params)?;
+    let (student_int8, quant_report) =
+        quantize(&student_f32, &train.data, QuantizeOptions::default())
+            .map_err(|e| AppError::new(format!("quantizing the student failed: {e}")))?;
+    let acc = |m: &OwnedModel, int8: bool| accuracy(m, int8, &test, classes);
+    Ok(PipelineResult {
+        arch,
+        teacher_acc: acc(&teacher, false)?,
+        student_alone_acc: acc(&student_alone, false)?,
+        student_distilled_acc: acc(&student_f32, false)?,
+        student_int8_acc: acc(&student_int8, true)?,
+        teacher_params: teacher_spec.param_len().map_err(fail("teacher"))?,
+        student_params: student_spec.param_len().map_err(fail("student"))?,
+        student_f32,
+        student_int8,
+        quant_report,
+        scaler,
+        feature_names: data.feature_names.clone(),
+        class_names: (0..classes).map(|k| k.to_string()).collect(),
+        joint_epochs: (trained.history.len(), trained.best_epoch),
+        alone_epochs: (alone.history.len(), alone.best_epoch),
+        samples: [train.len(), val.len(), test.len()],
+    })
+}
+
+fn as_split(d: &Dataset) -> Split<'_> {
+    Split {
+        data: &d.data,
+        labels: &d.labels,
+    }
+}
+
+/// A closure turning a core error into a message starting with `what`.
+fn fail(what: &'static str) -> impl Fn(tinytune::Error) -> AppError {
+    move |e| AppError::new(format!("{what}: {e}"))
+}
+
+/// The f32 [`OwnedModel`] of an MLP over `params`.
+fn owned(spec: &MlpSpec, params: &[f32]) -> Result<OwnedModel, AppError> {
+    let layers = spec
+        .layers(params)
+        .map_err(|e| AppError::new(format!("internal error: building the model: {e}")))?;
+    Ok(OwnedModel::from_layers(&layers))
+}
+
+/// Test accuracy of `model` (f32 or int8) on `data`.
+fn accuracy(
+    model: &OwnedModel,
+    int8: bool,
+    data: &Dataset,
+    classes: usize,
+) -> Result<f32, AppError> {
+    let n = data.len();
+    let z = if int8 {
+        model.forward_int8(n, &data.data)
+    } else {
+        model.forward_f32(n, &data.data)
+    }
+    .map_err(|e| AppError::new(format!("evaluation failed: {e}")))?;
+    let correct = z
+        .chunks_exact(classes.max(1))
+        .zip(&data.labels)
+        .filter(|(z, &y)| argmax(z) == y as usize)
+        .count();
+    Ok(correct as f32 / n.max(1) as f32)
+}
+
+/// Bytes of one tensor value of each operation's parameters, summed over the model (see the
+/// [module docs](self)).
+pub fn flash_bytes(model: &OwnedModel) -> usize {
+    let s8 = |t: &crate::model::OwnedTensorsS8| {
+        t.weights.len() + 4 * (t.bias.as_ref().map_or(0, Vec::len) + t.requant.len())
+    };
+    model
+        .ops
+        .iter()
+        .map(|op| match op {
+            OwnedOp::Dense(_, p)
+            | OwnedOp::Conv1d(_, p)
+            | OwnedOp::Conv2d(_, p)
+            | OwnedOp::DepthwiseConv2d(_, p)
+            | OwnedOp::LayerNorm(_, p)
+            | OwnedOp::Embedding(_, p) => 4 * p.len(),
+            OwnedOp::BatchNorm(_, p, stats) => 4 * (p.len() + stats.len()),
+            OwnedOp::DenseS8(_, t)
+            | OwnedOp::Conv1dS8(_, t)
+            | OwnedOp::Conv2dS8(_, t)
+            | OwnedOp::DepthwiseConv2dS8(_, t) => s8(t),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// The sum of the two largest per-sample activation buffers of `model` in bytes (see the
+/// [module docs](self)).
+///
+/// # Errors
+/// An operation whose sizes cannot be read (an invalid model).
+pub fn arena_bytes(model: &OwnedModel) -> Result<usize, AppError> {
+    let mut sizes = Vec::with_capacity(model.ops.len() + 1);
+    for (i, op) in model.ops.iter().enumerate() {
+        let (input, output) = model
+            .op_lens(i)
+            .map_err(|e| AppError::new(format!("cannot size the model: {e}")))?;
+        if i == 0 {
+            sizes.push(4 * input);
+        }
+        let int8_out = op.is_int8() && !matches!(op, OwnedOp::Dequantize { .. });
+        sizes.push(if int8_out { output } else { 4 * output });
+    }
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(sizes.iter().take(2).sum())
+}
+
+/// Writes the int8 student as a `.ttm` model file into `dir`.
+///
+/// # Errors
+/// Always, for now: the `.ttm` writer is not part of the host pipeline yet.
+pub fn save_student_ttm(result: &PipelineResult, dir: &Path) -> Result<(), AppError> {
+    let _ = (result, dir);
+    Err(AppError::new(
+        "student.ttm not written: `.ttm` export lands with the model file",
+    ))
+}
