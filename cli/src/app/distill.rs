@@ -173,7 +173,7 @@ pub fn report(
     let best = |b: Option<usize>| b.map_or("none".into(), |e: usize| e.to_string());
     let text = format!(
         "teacher: {f} → {h} → {t} → {k}; student: {f} → {h} → {k} (ReLU; the first layer is shared)\n\
-         joint training: γ {g}, KD {kd}, Adam lr {lr}, batch {b}, seed {seed}; \
+         joint training: γ {g}, KD {kd}, Adam lr {lr}, L2 {l2}, batch {b}, seed {seed}; \
          epochs run {je} (best {jb}); student alone: epochs run {ae} (best {ab}); {seconds:.1} s\n\
          samples: {tr} train, {va} validation, {te} test\n\n{table}",
         f = a.inputs,
@@ -182,6 +182,7 @@ pub fn report(
         k = a.classes,
         g = config.gamma,
         lr = config.lr,
+        l2 = config.l2,
         b = config.batch,
         seed = config.seed,
         je = r.joint_epochs.0,
@@ -208,6 +209,7 @@ pub fn report(
         "hidden": a.hidden,
         "teacher_hidden": a.teacher_hidden,
         "gamma": json_number(config.gamma),
+        "l2": json_number(config.l2),
         "kd_temperature": config.kd.map(|k| json_number(k.temperature)),
         "kd_alpha": config.kd.map(|k| json_number(k.alpha)),
         "epochs": config.epochs,

@@ -159,6 +159,8 @@ pub struct JointFitConfig {
     pub patience: usize,
     /// Seed of the initialisation and the shuffling.
     pub seed: u64,
+    /// L2 penalty (Adam's weight decay), on every parameter.
+    pub l2: f32,
     /// `γ` and the optional Hinton term.
     pub joint: JointConfig,
 }
@@ -231,7 +233,7 @@ pub fn fit_joint(
     let mut rng = SeededRng::seed_from_u64(config.seed);
     let [nb, nt, ns] = arch.part_lens()?;
     let mut params = vec![0.0f32; nb + nt + ns];
-    let mut opt = Adam::new(config.lr);
+    let mut opt = Adam::new(config.lr).with_weight_decay(config.l2);
     opt.validate()?;
     let batch = config.batch.clamp(1, train.labels.len().max(1));
     let lens = {
