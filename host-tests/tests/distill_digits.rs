@@ -36,8 +36,7 @@ fn mean(runs: &[PipelineResult], f: impl Fn(&PipelineResult) -> f32) -> f32 {
 
 /// Over seeds 0..5 (means of the test accuracy):
 /// - the teacher reaches ≥ 0.965 (the target was 0.97: the shared-bottom teacher of 7,594
-///   parameters measured 0.9695, and no setting tried reached a 0.97 mean, see the module docs
-///   of the report);
+///   parameters measured 0.9695, and no setting tried reached a 0.97 mean);
 /// - the distilled student is at least as accurate as the same student trained alone with the
 ///   same budget, optimizer and seed, and reaches ≥ 0.95;
 /// - on every seed, the int8 student is within 1 percentage point of its f32 version;
