@@ -267,7 +267,9 @@ fn eval_errors() {
 
 #[test]
 fn unknown_flags_of_every_command_exit_2() {
-    for cmd in ["train", "eval", "quantize", "inspect", "export"] {
+    for cmd in [
+        "train", "eval", "distill", "quantize", "inspect", "export", "demo",
+    ] {
         let run = tinytune(&[cmd, "--anything", "x"]);
         assert_fails(&run, 2, &["--anything"]);
     }

@@ -186,7 +186,15 @@ pub fn run(root: &Path) -> ExitCode {
     }
     let mut doc = cargo(
         root,
-        &["doc", "-p", "tinytune", "-p", "tinytune-cli", "--no-deps", "--all-features"],
+        &[
+            "doc",
+            "-p",
+            "tinytune",
+            "-p",
+            "tinytune-cli",
+            "--no-deps",
+            "--all-features",
+        ],
     );
     doc.env("RUSTDOCFLAGS", "-D warnings");
     check(&mut t, "doc", doc);

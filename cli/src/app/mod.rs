@@ -1,21 +1,26 @@
 //! The `tinytune` command line as a library: argument definitions ([`args`]), the commands
-//! ([`train`], [`eval`]) and what they are built from (the multi-layer perceptron in [`mlp`] and
+//! ([`train`], [`eval`], [`distill`], [`quantize`], [`inspect`], [`export`], [`demo`]) and what
+//! they are built from (the multi-layer perceptron in [`mlp`] and
 //! its training loop in [`fit`], the data preparation in [`dataset`], the saved-model file in
 //! [`saved`], tables and JSON in [`report`], PNG plots in [`plot`], progress bars in
 //! [`progress`], architectures from flags or TOML in [`arch`]).
 //!
 //! Every failure is an [`AppError`] whose message says what is wrong and where (file, line,
-//! column or field); `main` prints it and exits with status 1. Commands that are declared but
-//! not built yet exit with status 2 (see [`NOT_AVAILABLE_EXIT`]).
+//! column or field); `main` prints it and exits with status 1. Usage errors (clap) exit with
+//! status 2.
 
 pub mod arch;
 pub mod args;
 pub mod dataset;
+pub mod demo;
+pub mod distill;
 pub mod eval;
 pub mod export;
 pub mod fit;
 pub mod inspect;
+pub mod joint;
 pub mod mlp;
+pub mod pipeline;
 pub mod plot;
 pub mod progress;
 pub mod quantize;
@@ -29,8 +34,6 @@ use args::{Cli, Command};
 
 /// Exit status of an error in a command (bad data, unreadable file, …).
 pub const ERROR_EXIT: i32 = 1;
-/// Exit status of a declared command that is not available yet (and of clap's usage errors).
-pub const NOT_AVAILABLE_EXIT: i32 = 2;
 
 /// A failure of a command: a complete, human-readable message (it names the file and the line,
 /// column or field at fault where there is one) and the process exit status.
@@ -70,27 +73,15 @@ impl From<crate::csv::CsvError> for AppError {
 /// (progress, warnings).
 ///
 /// # Errors
-/// The command's [`AppError`]; a command that is not available yet gives one with exit status
-/// [`NOT_AVAILABLE_EXIT`].
+/// The command's [`AppError`].
 pub fn run(cli: Cli) -> Result<(), AppError> {
     match cli.command {
         Command::Train(a) => train::run(&a),
         Command::Eval(a) => eval::run(&a),
-        // Extension points: these commands are declared so `--help` lists them; each is wired
-        // to its module once that exists (distillation: `tinytune::train::distill`; quantize,
-        // inspect, export: `crate::{model, quantize, safetensors}`; demo: a board session).
-        Command::Distill(_) => not_available("distill"),
+        Command::Distill(a) => distill::run(&a),
         Command::Quantize(a) => quantize::run(&a),
         Command::Inspect(a) => inspect::run(&a),
         Command::Export(a) => export::run(&a),
-        Command::Demo(_) => not_available("demo"),
+        Command::Demo(a) => demo::run(&a),
     }
-}
-
-/// The error of a declared command that is not built yet.
-fn not_available(command: &str) -> Result<(), AppError> {
-    Err(AppError {
-        message: format!("`tinytune {command}` is not available yet"),
-        exit_code: NOT_AVAILABLE_EXIT,
-    })
 }
