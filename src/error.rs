@@ -396,11 +396,6 @@ pub enum FormatError {
         /// Layer index.
         layer: usize,
     },
-    /// Writing: this operation cannot be stored in this format version (int8 LeakyReLU).
-    Unsupported {
-        /// Layer index.
-        layer: usize,
-    },
     /// Writing: the output buffer is too small.
     OutputTooSmall {
         /// Bytes needed.
@@ -463,9 +458,6 @@ impl fmt::Display for FormatError {
             FormatError::Meta { field } => write!(f, "invalid metadata field `{field}`"),
             FormatError::TooLarge { layer } => {
                 write!(f, "layer {layer}: a value does not fit the format's u32")
-            }
-            FormatError::Unsupported { layer } => {
-                write!(f, "layer {layer}: this operation cannot be stored in the format")
             }
             FormatError::OutputTooSmall { needed, len } => {
                 write!(f, "output buffer has {len} bytes, {needed} needed")

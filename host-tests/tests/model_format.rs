@@ -283,18 +283,6 @@ fn every_format_error_variant_is_reachable_and_names_what_and_where() {
     let huge = [Op::Reshape(ReshapeConfig { len: 1 << 32 })];
     let e = tinytune::model::encoded_len(&huge, &Meta::default()).unwrap_err();
     cases.push((e, &["layer 0", "u32"]));
-    let leaky = LeakyReluParamsS8::new(0.1, 0, 0.2, 0.1, 0).unwrap();
-    let q = q(0.1, 0);
-    let unsupported = [
-        Op::Quantize { len: 2, params: q },
-        Op::ActivationS8(ActivationS8Config {
-            len: 2,
-            kind: ActivationKindS8::LeakyRelu(leaky),
-        }),
-        Op::Dequantize { len: 2, params: q },
-    ];
-    let e = tinytune::model::encoded_len(&unsupported, &Meta::default()).unwrap_err();
-    cases.push((e, &["layer 1", "cannot be stored"]));
     let e = tinytune::model::write(&ops, &meta, &mut [0u8; 10]).unwrap_err();
     cases.push((e, &["10 bytes"]));
 
@@ -328,10 +316,43 @@ fn every_format_error_variant_is_reachable_and_names_what_and_where() {
         "TensorOutOfBounds",
         "TooLarge",
         "Truncated",
-        "Unsupported",
         "UnsupportedVersion",
     ];
     assert_eq!(seen, all);
+}
+
+/// An int8 leaky ReLU is stored as its zero points and two requantizers and read back equal;
+/// parts outside their ranges are a field error.
+#[test]
+fn int8_leaky_relu_round_trips_and_bad_parameters_are_rejected() {
+    let leaky = LeakyReluParamsS8::new(0.1, 3, 0.2, 0.05, -4).unwrap();
+    let q = q(0.1, 3);
+    let ops = [
+        Op::Quantize { len: 2, params: q },
+        Op::ActivationS8(ActivationS8Config {
+            len: 2,
+            kind: ActivationKindS8::LeakyRelu(leaky),
+        }),
+        Op::Dequantize {
+            len: 2,
+            params: tinytune::num::quant::QuantParams::new(0.05, -4).unwrap(),
+        },
+    ];
+    let file = encode(&ops, &Meta::default());
+    let model = Model::from_bytes(file.bytes()).unwrap();
+    let back: Vec<Op> = model.ops().collect();
+    assert_eq!(back[1], ops[1]);
+    assert!(LeakyReluParamsS8::from_parts(
+        3,
+        -4,
+        tinytune::num::quant::Requantizer {
+            multiplier: 5,
+            shift: 0
+        },
+        leaky.alpha()
+    )
+    .is_err());
+    assert!(LeakyReluParamsS8::from_parts(200, -4, leaky.identity(), leaky.alpha()).is_err());
 }
 
 #[test]

@@ -187,6 +187,54 @@ impl LeakyReluParamsS8 {
             alpha,
         })
     }
+
+    /// Rebuilds parameters from their parts (as a model file stores them), checking each: zero
+    /// points in `-128..=127`, requantizers with a multiplier in `[2^30, 2^31)` (or 0) and a
+    /// shift in `-31..=30`, as [`Requantizer::from_real`] produces them.
+    ///
+    /// # Errors
+    /// [`QuantError::InvalidZeroPoint`] or [`QuantError::InvalidMultiplier`].
+    pub fn from_parts(
+        input_zero_point: i32,
+        output_zero_point: i32,
+        identity: Requantizer,
+        alpha: Requantizer,
+    ) -> Result<Self, QuantError> {
+        check_zero_point(input_zero_point)?;
+        check_zero_point(output_zero_point)?;
+        for r in [identity, alpha] {
+            let mantissa_ok = r.multiplier == 0 || r.multiplier >= 1 << 30;
+            if !mantissa_ok || !(-31..=30).contains(&r.shift) {
+                return Err(QuantError::InvalidMultiplier);
+            }
+        }
+        Ok(LeakyReluParamsS8 {
+            input_zero_point,
+            output_zero_point,
+            identity,
+            alpha,
+        })
+    }
+
+    /// The input zero point.
+    pub fn input_zero_point(&self) -> i32 {
+        self.input_zero_point
+    }
+
+    /// The output zero point.
+    pub fn output_zero_point(&self) -> i32 {
+        self.output_zero_point
+    }
+
+    /// The requantizer of inputs at or above the zero point (`in_scale / out_scale`).
+    pub fn identity(&self) -> Requantizer {
+        self.identity
+    }
+
+    /// The requantizer of inputs below the zero point (`in_scale · alpha / out_scale`).
+    pub fn alpha(&self) -> Requantizer {
+        self.alpha
+    }
 }
 
 /// int8 LeakyReLU, as TFLite's `QuantizeLeakyRelu`:

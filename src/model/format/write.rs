@@ -140,7 +140,7 @@ fn put_bytes(out: &mut [u8], at: usize, bytes: &[u8]) {
 ///
 /// # Errors
 /// Any [`FormatError`] the reader would return for these ops (with the layer index), plus
-/// [`FormatError::Unsupported`] for an int8 LeakyReLU, [`FormatError::TooLarge`] for a value
+/// [`FormatError::TooLarge`] for a value
 /// beyond `u32`, [`FormatError::Meta`] for inconsistent metadata and
 /// [`FormatError::OutputTooSmall`]. Nothing is written on error.
 pub fn write(ops: &[Op<'_>], meta: &Meta<'_>, out: &mut [u8]) -> Result<usize, FormatError> {

@@ -2,6 +2,7 @@
 
 use super::{tag, TENSORS, WORDS};
 use crate::error::FormatError;
+use crate::kernels::generic::activation::LeakyReluParamsS8;
 use crate::kernels::generic::softmax::SoftmaxParamsS8;
 use crate::kernels::{ActivationS8, Padding};
 use crate::layers::activation::{ActivationConfig, ActivationKind};
@@ -19,6 +20,7 @@ use crate::layers::s8::{
 };
 use crate::model::{Op, TensorsS8};
 use crate::num::quant::QuantParams;
+use crate::num::quant::Requantizer;
 
 /// Reads one record's words and tensors out of the file.
 pub(crate) struct Reader<'a> {
@@ -393,6 +395,20 @@ impl<'a> Reader<'a> {
                 let kind = match c.raw() {
                     0 => ActivationKindS8::Relu { quant: c.q() },
                     1 => ActivationKindS8::Relu6 { quant: c.q() },
+                    2 => {
+                        let (in_zp, out_zp) = (c.i(), c.i());
+                        let identity = Requantizer {
+                            multiplier: c.i(),
+                            shift: c.i(),
+                        };
+                        let alpha = Requantizer {
+                            multiplier: c.i(),
+                            shift: c.i(),
+                        };
+                        let params = LeakyReluParamsS8::from_parts(in_zp, out_zp, identity, alpha)
+                            .map_err(|_| c.field("leaky ReLU parameters"))?;
+                        ActivationKindS8::LeakyRelu(params)
+                    }
                     3 => ActivationKindS8::Sigmoid { input: c.q() },
                     4 => ActivationKindS8::Tanh { input: c.q() },
                     5 => ActivationKindS8::Gelu {

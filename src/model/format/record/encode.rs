@@ -66,8 +66,7 @@ impl Words {
 /// The kind tag and configuration words of `op` (layer index `layer` for errors).
 ///
 /// # Errors
-/// [`FormatError::TooLarge`] if a dimension exceeds `u32::MAX`; [`FormatError::Unsupported`]
-/// for an int8 LeakyReLU (its parameters are private to the kernel).
+/// [`FormatError::TooLarge`] if a dimension exceeds `u32::MAX`.
 pub(crate) fn encode(op: &Op<'_>, layer: usize) -> Result<(u32, [u32; WORDS]), FormatError> {
     let w = Words {
         w: [0; WORDS],
@@ -189,7 +188,14 @@ pub(crate) fn encode(op: &Op<'_>, layer: usize) -> Result<(u32, [u32; WORDS]), F
             let w = match c.kind {
                 ActivationKindS8::Relu { quant } => w.raw(0).q(quant),
                 ActivationKindS8::Relu6 { quant } => w.raw(1).q(quant),
-                ActivationKindS8::LeakyRelu(_) => return Err(FormatError::Unsupported { layer }),
+                ActivationKindS8::LeakyRelu(p) => w
+                    .raw(2)
+                    .i(p.input_zero_point())
+                    .i(p.output_zero_point())
+                    .i(p.identity().multiplier)
+                    .i(p.identity().shift)
+                    .i(p.alpha().multiplier)
+                    .i(p.alpha().shift),
                 ActivationKindS8::Sigmoid { input } => w.raw(3).q(input),
                 ActivationKindS8::Tanh { input } => w.raw(4).q(input),
                 ActivationKindS8::Gelu { input, output } => w.raw(5).q(input).q(output),
