@@ -154,7 +154,7 @@ impl DistillArch {
     /// The architecture picked from the data's shape (the rule of the [module docs](self)):
     /// - `F = s²`, `s ≥ 4`: [`ArchKind::Conv`] with `C = 8`, `C_t = 16`, `T = 64` and a
     ///   max-pooling student head. Digits (`s = 8`, `K = 10`): a student of 1,370 parameters
-    ///   (conv 80 + dense 1,290) and a teacher of 17,930.
+    ///   (conv 80 + dense 1,290) and a teacher of 18,346.
     /// - otherwise [`ArchKind::Mlp`] with `H = next_power_of_two(⌈√(F·K)⌉)` clamped to
     ///   `8..=64`, and `T = 4·H` (the student keeps one small hidden layer, the teacher is one
     ///   layer deeper and four times wider).
