@@ -5,8 +5,9 @@ mod common;
 use common::{assert_fails, scratch, tinytune, write};
 
 /// `demo --json` runs on the bundled digits and its last stdout line is one JSON object with
-/// every documented key: accuracies as fractions in [0, 1], sizes as positive integers, and the
-/// table lists the four models.
+/// every documented key: accuracies as fractions in [0, 1], sizes as positive integers, the
+/// convolutional architecture (the 64 features are an 8×8 image) with its 1,370-parameter
+/// student, and the table lists the four models.
 #[test]
 fn demo_json_last_line_has_every_key() {
     let out = scratch("demo");
@@ -33,6 +34,8 @@ fn demo_json_last_line_has_every_key() {
         assert!(j[key].as_u64().unwrap_or(0) > 0, "{key}: {j}");
     }
     assert!(j["student_int8_acc"].as_f64().unwrap_or(0.0) >= 0.9, "{j}");
+    assert_eq!(j["architecture"], "conv", "{j}");
+    assert_eq!(j["params"], 9 * 8 + 8 + 128 * 10 + 10, "{j}");
     for row in [
         "teacher",
         "student alone",
@@ -92,7 +95,8 @@ fn distill_rejects_too_small_and_malformed_data() {
 }
 
 /// `distill` on a small but sufficient synthetic data set (3 separable classes, 30 samples
-/// each) with a KD term runs and reports a distilled student far above chance.
+/// each, two features: not an image, so the MLP architecture) with a KD term runs and reports a
+/// distilled student far above chance.
 #[test]
 fn distill_small_synthetic_data_with_kd_runs() {
     let dir = scratch("distill-small");
@@ -124,4 +128,5 @@ fn distill_small_synthetic_data_with_kd_runs() {
         "{j}"
     );
     assert_eq!(j["kd_temperature"], 3.0);
+    assert_eq!(j["architecture"], "mlp", "{j}");
 }

@@ -1,12 +1,13 @@
 //! Acceptance of the host distillation pipeline (`tinytune_cli::app::pipeline`) on the digits
-//! data (`data/digits.csv`), defaults of `tinytune distill` (bottom 64 → 32, teacher head
-//! 32 → 128 → 10, student head 32 → 10; Adam 0.001, L2 0.01, γ 0.03, 100 epochs, patience 10),
-//! seeds 0..5 (each seed draws its own 70/15/15 split; 269 test samples).
+//! data (`data/digits.csv`), defaults of `tinytune distill`: the 64 features are an 8×8 image,
+//! so the architecture is convolutional (shared conv 3×3 1→8 + ReLU; teacher head conv 3×3
+//! 8→16 + ReLU, max-pool 2×2, dense 256 → 64 → 10; student head max-pool 2×2, dense 128 → 10);
+//! Adam 0.003, L2 0.0001, γ 0.03, 40 epochs, patience 10; seeds 0..5 (each seed draws its own
+//! 70/15/15 split; 269 test samples). The seeds run on parallel threads.
 //!
 //! Figures measured when this test was written (test accuracy, mean over seeds 0..5): teacher
-//! 0.9695, student alone 0.9680, distilled student 0.9688, int8 student 0.9695. The per-seed
-//! teacher accuracy ranges from 0.955 (seed 0) to 0.981 (seed 1), so the teacher's threshold
-//! is on the mean, and is 0.965, not 0.97 (see the test's doc).
+//! 0.9710, student alone 0.9613, distilled student 0.9643, int8 student 0.9673; the largest
+//! int8–f32 gap on a seed is 0.0075.
 
 use tinytune_cli::app::pipeline::{run_pipeline, save_student_ttm, PipelineConfig, PipelineResult};
 use tinytune_cli::csv::load_labeled_csv;
@@ -19,30 +20,38 @@ fn digits() -> std::path::PathBuf {
 
 fn runs() -> Vec<PipelineResult> {
     let data = load_labeled_csv(digits()).expect("digits.csv");
-    SEEDS
-        .map(|seed| {
-            let config = PipelineConfig {
-                seed,
-                ..PipelineConfig::default()
-            };
-            run_pipeline("digits.csv", &data, &config, &mut |_, _| {}).expect("pipeline")
-        })
-        .collect()
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = SEEDS
+            .map(|seed| {
+                let data = &data;
+                scope.spawn(move || {
+                    let config = PipelineConfig {
+                        seed,
+                        ..PipelineConfig::default()
+                    };
+                    run_pipeline("digits.csv", data, &config, &mut |_, _| {}).expect("pipeline")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("seed thread"))
+            .collect()
+    })
 }
 
 fn mean(runs: &[PipelineResult], f: impl Fn(&PipelineResult) -> f32) -> f32 {
     runs.iter().map(f).sum::<f32>() / runs.len() as f32
 }
 
-/// Over seeds 0..5 (means of the test accuracy):
-/// - the teacher reaches ≥ 0.965 (the target was 0.97: the shared-bottom teacher of 7,594
-///   parameters measured 0.9695, and no setting tried reached a 0.97 mean);
+/// Over seeds 0..5 (means of the test accuracy), the acceptance:
+/// - the teacher reaches ≥ 0.97;
 /// - the distilled student is at least as accurate as the same student trained alone with the
 ///   same budget, optimizer and seed, and reaches ≥ 0.95;
 /// - on every seed, the int8 student is within 1 percentage point of its f32 version;
-/// - the student is the small model: 2,410 parameters, under a third of the teacher's.
+/// - the student is the small model: 1,370 parameters, under a tenth of the teacher's 18,346.
 #[test]
-fn digits_teacher_mean_at_least_0_965_distilled_at_least_alone_and_0_95_int8_within_1pp() {
+fn digits_teacher_mean_at_least_0_97_distilled_at_least_alone_and_0_95_int8_within_1pp() {
     let runs = runs();
     for (seed, r) in SEEDS.zip(&runs) {
         eprintln!(
@@ -55,10 +64,12 @@ fn digits_teacher_mean_at_least_0_965_distilled_at_least_alone_and_0_95_int8_wit
             r.student_int8_acc,
             r.student_distilled_acc
         );
-        assert_eq!(r.student_params, 64 * 32 + 32 + 32 * 10 + 10);
+        // conv 1→8 (9·8 + 8), dense 4·4·8 → 10.
+        assert_eq!(r.student_params, 9 * 8 + 8 + 128 * 10 + 10);
+        // shared conv, conv 8→16 (9·8·16 + 16), dense 4·4·16 → 64 → 10.
         assert_eq!(
             r.teacher_params,
-            64 * 32 + 32 + 32 * 128 + 128 + 128 * 10 + 10
+            9 * 8 + 8 + 9 * 8 * 16 + 16 + 256 * 64 + 64 + 64 * 10 + 10
         );
         assert_eq!(r.samples.iter().sum::<usize>(), 1797);
     }
@@ -66,7 +77,7 @@ fn digits_teacher_mean_at_least_0_965_distilled_at_least_alone_and_0_95_int8_wit
     let alone = mean(&runs, |r| r.student_alone_acc);
     let distilled = mean(&runs, |r| r.student_distilled_acc);
     eprintln!("mean: teacher {teacher:.4} alone {alone:.4} distilled {distilled:.4}");
-    assert!(teacher >= 0.965, "teacher mean {teacher}");
+    assert!(teacher >= 0.97, "teacher mean {teacher}");
     assert!(distilled >= alone, "distilled {distilled} < alone {alone}");
     assert!(distilled >= 0.95, "distilled mean {distilled}");
 }

@@ -10,6 +10,7 @@ use tinytune::train::distill::KdConfig;
 
 use super::args::{DistillArgs, DistillCommon};
 use super::fit::EpochStats;
+use super::joint::ArchKind;
 use super::pipeline::{run_pipeline, save_student_ttm, PipelineConfig, PipelineResult, Stage};
 use super::progress::EpochBar;
 use super::report::{create_out_dir, fixed4, json_number, print_json, write_file, Table};
@@ -173,14 +174,11 @@ pub fn report(
     });
     let best = |b: Option<usize>| b.map_or("none".into(), |e: usize| e.to_string());
     let text = format!(
-        "teacher: {f} → {h} → {t} → {k}; student: {f} → {h} → {k} (ReLU; the first layer is shared)\n\
+        "{arch}\n\
          joint training: γ {g}, KD {kd}, Adam lr {lr}, L2 {l2}, batch {b}, seed {seed}; \
          epochs run {je} (best {jb}); student alone: epochs run {ae} (best {ab}); {seconds:.1} s\n\
          samples: {tr} train, {va} validation, {te} test\n\n{table}",
-        f = a.inputs,
-        h = a.hidden,
-        t = a.teacher_hidden,
-        k = a.classes,
+        arch = a.describe(),
         g = config.gamma,
         lr = config.lr,
         l2 = config.l2,
@@ -207,8 +205,11 @@ pub fn report(
         "arena_bytes": arena_bytes,
         "features": a.inputs,
         "classes": a.classes,
-        "hidden": a.hidden,
-        "teacher_hidden": a.teacher_hidden,
+        "architecture": match a.kind {
+            ArchKind::Mlp { .. } => "mlp",
+            ArchKind::Conv { .. } => "conv",
+        },
+        "architecture_text": a.describe(),
         "gamma": json_number(config.gamma),
         "l2": json_number(config.l2),
         "kd_temperature": config.kd.map(|k| json_number(k.temperature)),

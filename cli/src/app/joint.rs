@@ -1,127 +1,27 @@
-//! The joint teacher–student training loop of [`super::pipeline`]: the core's
-//! `tinytune::train::distill::joint_epoch` (Rocket Launching) over a shared bottom, a teacher
-//! head and a student head, with Adam and early stopping on the student's validation loss.
+//! The training loops of [`super::pipeline`]: the joint teacher–student run (the core's
+//! `tinytune::train::distill::joint_epoch`, Rocket Launching) over a shared bottom, a teacher
+//! head and a student head ([`fit_joint`]), and the same student trained alone ([`fit_alone`]),
+//! both with Adam (L2 penalty as weight decay) and early stopping on the student's validation
+//! loss (the best epoch's parameters are restored).
 //!
-//! # Models and parameter layout
-//! With `F` features, bottom width `H`, teacher width `T` and `K` classes ([`DistillArch`]):
-//! - bottom: `Dense(F→H) → ReLU`
-//! - teacher head: `Dense(H→T) → ReLU → Dense(T→K)`
-//! - student head: `Dense(H→K)`
-//!
-//! One flat buffer holds `[bottom | teacher head | student head]`, each dense layer as weights
-//! `[out, in]` then bias. The teacher (bottom + teacher head) is then exactly the
-//! [`MlpSpec`] `F → H → T → K` over `bottom ++ teacher head`, and the deployable student
-//! (bottom + student head) the [`MlpSpec`] `F → H → K` over `bottom ++ student head` (the
-//! layouts of [`super::mlp`]).
+//! The architectures and their parameter layout are in [`arch`] ([`DistillArch`]).
+
+pub mod arch;
 
 use tinytune::data::sample::shuffle_rows;
-use tinytune::layers::activation::{ActivationConfig, ActivationKind};
-use tinytune::layers::dense::DenseConfig;
-use tinytune::layers::{AnyLayer, Sequential};
+use tinytune::layers::{AnyLayer, Layer, Sequential, TrainBuffers};
 use tinytune::rng::{SeedableRng, SeededRng};
 use tinytune::train::distill::{joint_buffer_lens, joint_epoch, JointBuffers, JointConfig};
 use tinytune::train::early_stop::{Decision, EarlyStopping};
 use tinytune::train::init::{FanMode, Init};
-use tinytune::train::optim::Adam;
+use tinytune::train::loss::{argmax, softmax_cross_entropy};
+use tinytune::train::optim::{Adam, Optimizer};
 use tinytune::{Error, ShapeError};
 
-use super::fit::{evaluate, EpochStats, Split};
-use super::mlp::{sequential, MlpSpec};
+pub use arch::{build_layers, param_len, ArchKind, DistillArch, LayerSpec};
 
-/// The shapes of the three joint models (see the [module docs](self)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DistillArch {
-    /// Input features `F`.
-    pub inputs: usize,
-    /// Width `H` of the shared bottom (the student's only hidden layer).
-    pub hidden: usize,
-    /// Width `T` of the teacher head's hidden layer.
-    pub teacher_hidden: usize,
-    /// Classes `K`.
-    pub classes: usize,
-}
-
-impl DistillArch {
-    /// The architecture picked from the data's shape: `H = next_power_of_two(⌈√(F·K)⌉)` clamped
-    /// to `8..=64`, and `T = 4·H`. The student is kept small (one hidden layer of `H`, so it is
-    /// not already saturated and has something to learn from the teacher); the teacher is
-    /// deeper (one more layer) and wider (`4·H`). Digits (`F = 64`, `K = 10`): `H = 32`,
-    /// `T = 128`, a student of 2,410 parameters and a teacher of 7,594.
-    pub fn for_data(features: usize, classes: usize) -> Self {
-        let geo = (features.saturating_mul(classes) as f64).sqrt().ceil() as usize;
-        let hidden = geo.max(1).next_power_of_two().clamp(8, 64);
-        DistillArch {
-            inputs: features,
-            hidden,
-            teacher_hidden: 4 * hidden,
-            classes,
-        }
-    }
-
-    fn bottom(&self) -> DenseConfig {
-        dense(self.inputs, self.hidden)
-    }
-
-    fn teacher_head(&self) -> [DenseConfig; 2] {
-        [
-            dense(self.hidden, self.teacher_hidden),
-            dense(self.teacher_hidden, self.classes),
-        ]
-    }
-
-    fn student_head(&self) -> DenseConfig {
-        dense(self.hidden, self.classes)
-    }
-
-    /// Parameter counts of bottom, teacher head and student head.
-    ///
-    /// # Errors
-    /// A zero size or an overflow.
-    pub fn part_lens(&self) -> Result<[usize; 3], Error> {
-        let [t1, t2] = self.teacher_head();
-        let teacher = t1
-            .param_len()?
-            .checked_add(t2.param_len()?)
-            .ok_or(ShapeError::Dimension)?;
-        Ok([
-            self.bottom().param_len()?,
-            teacher,
-            self.student_head().param_len()?,
-        ])
-    }
-
-    /// The teacher as an MLP (`F → H → T → K`, ReLU).
-    pub fn teacher_spec(&self) -> MlpSpec {
-        mlp(
-            self.inputs,
-            vec![self.hidden, self.teacher_hidden],
-            self.classes,
-        )
-    }
-
-    /// The deployable student as an MLP (`F → H → K`, ReLU); also the architecture of the
-    /// student trained alone.
-    pub fn student_spec(&self) -> MlpSpec {
-        mlp(self.inputs, vec![self.hidden], self.classes)
-    }
-}
-
-fn dense(in_features: usize, out_features: usize) -> DenseConfig {
-    DenseConfig {
-        in_features,
-        out_features,
-        bias: true,
-    }
-}
-
-fn mlp(inputs: usize, hidden: Vec<usize>, outputs: usize) -> MlpSpec {
-    MlpSpec {
-        inputs,
-        hidden,
-        outputs,
-        dropout: 0.0,
-    }
-}
+use super::fit::{EpochStats, Split};
+use super::mlp::sequential;
 
 /// Trained joint parameters, split into the three parts.
 #[derive(Clone, Debug)]
@@ -135,12 +35,12 @@ pub struct JointParams {
 }
 
 impl JointParams {
-    /// Parameters of the teacher MLP ([`DistillArch::teacher_spec`]).
+    /// Parameters of the teacher ([`DistillArch::teacher`]).
     pub fn teacher(&self) -> Vec<f32> {
         [self.bottom.as_slice(), &self.teacher_head].concat()
     }
 
-    /// Parameters of the student MLP ([`DistillArch::student_spec`]).
+    /// Parameters of the deployable student ([`DistillArch::student`]).
     pub fn student(&self) -> Vec<f32> {
         [self.bottom.as_slice(), &self.student_head].concat()
     }
@@ -161,7 +61,7 @@ pub struct JointFitConfig {
     pub seed: u64,
     /// L2 penalty (Adam's weight decay), on every parameter.
     pub l2: f32,
-    /// `γ` and the optional Hinton term.
+    /// `γ` and the optional Hinton term (not used by [`fit_alone`]).
     pub joint: JointConfig,
 }
 
@@ -176,43 +76,74 @@ pub struct JointTrained {
     pub best_epoch: Option<usize>,
 }
 
-/// The three models over `params` (`[bottom | teacher head | student head]`), trainable.
-type Models<'a> = (
-    Sequential<AnyLayer<'a>, 2>,
-    Sequential<AnyLayer<'a>, 3>,
-    Sequential<AnyLayer<'a>, 1>,
-);
+/// The result of [`fit_alone`].
+#[derive(Clone, Debug)]
+pub struct AloneTrained {
+    /// The student's parameters of the best epoch (layout of [`DistillArch::student`]).
+    pub params: Vec<f32>,
+    /// The figures after every epoch.
+    pub history: Vec<EpochStats>,
+    /// 1-based best epoch, if any had a finite validation loss.
+    pub best_epoch: Option<usize>,
+}
 
-fn models<'a>(arch: &DistillArch, params: &'a mut [f32]) -> Result<Models<'a>, Error> {
-    let [nb, nt, ns] = arch.part_lens()?;
-    let total = nb.saturating_add(nt).saturating_add(ns);
-    if params.len() != total {
+/// Samples per forward call when evaluating a whole split (bounds the scratch memory).
+const CHUNK: usize = 256;
+
+/// Logits `[samples, classes]` of the layers `specs` over `params` for `data`.
+///
+/// # Errors
+/// Wrong lengths of `params` or `data`; as [`build_layers`].
+pub fn logits(specs: &[LayerSpec], params: &[f32], data: &[f32]) -> Result<Vec<f32>, Error> {
+    let layers = build_layers(specs, params)?;
+    // The layer counts of the students (MLP 3, conv 5) and teachers (MLP 5, conv 9).
+    match layers.len() {
+        3 => logits_n::<3>(layers, data),
+        5 => logits_n::<5>(layers, data),
+        9 => logits_n::<9>(layers, data),
+        _ => Err(ShapeError::Dimension.into()),
+    }
+}
+
+fn logits_n<const N: usize>(layers: Vec<AnyLayer<'_>>, data: &[f32]) -> Result<Vec<f32>, Error> {
+    let model = sequential::<N>(layers)?;
+    let (f, k) = (model.input_len().max(1), model.output_len());
+    let samples = data.len() / f;
+    if samples * f != data.len() {
         return Err(ShapeError::Length {
-            buffer: tinytune::Buffer::Params,
-            expected: total,
-            actual: params.len(),
+            buffer: tinytune::Buffer::Input,
+            expected: samples * f,
+            actual: data.len(),
         }
         .into());
     }
-    let (b, rest) = params.split_at_mut(nb);
-    let (t, s) = rest.split_at_mut(nt);
-    let [t1, t2] = arch.teacher_head();
-    let (t1p, t2p) = t.split_at_mut(t1.param_len()?);
-    let relu = |len| ActivationConfig {
-        kind: ActivationKind::Relu,
-        len,
-    };
-    let bottom = sequential::<2>(vec![
-        arch.bottom().init(b)?.into(),
-        relu(arch.hidden).init()?.into(),
-    ])?;
-    let teacher = sequential::<3>(vec![
-        t1.init(t1p)?.into(),
-        relu(arch.teacher_hidden).init()?.into(),
-        t2.init(t2p)?.into(),
-    ])?;
-    let student = sequential::<1>(vec![arch.student_head().init(s)?.into()])?;
-    Ok((bottom, teacher, student))
+    let mut out = vec![0.0f32; samples * k];
+    let mut scratch = vec![0.0f32; model.scratch_len(CHUNK.min(samples.max(1)))];
+    for (x, y) in data.chunks(CHUNK * f).zip(out.chunks_mut(CHUNK * k)) {
+        model.forward(x.len() / f, x, y, &mut scratch)?;
+    }
+    Ok(out)
+}
+
+/// Mean softmax cross-entropy and accuracy of `specs` over `params` on `split`.
+///
+/// # Errors
+/// As [`logits`]; a label out of range.
+pub fn evaluate(
+    specs: &[LayerSpec],
+    params: &[f32],
+    classes: usize,
+    split: Split<'_>,
+) -> Result<(f32, f32), Error> {
+    let z = logits(specs, params, split.data)?;
+    let mut grad = vec![0.0f32; z.len()];
+    let loss = softmax_cross_entropy(classes, &z, split.labels, &mut grad)?;
+    let correct = z
+        .chunks_exact(classes.max(1))
+        .zip(split.labels)
+        .filter(|(z, &y)| argmax(z) == y as usize)
+        .count();
+    Ok((loss, correct as f32 / split.labels.len().max(1) as f32))
 }
 
 /// Trains the three models jointly from He initialisation (biases zero) with Adam, one
@@ -229,6 +160,43 @@ pub fn fit_joint(
     val: Split<'_>,
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Result<JointTrained, Error> {
+    match arch.kind {
+        ArchKind::Mlp { .. } => fit_joint_n::<2, 3, 1>(arch, config, train, val, on_epoch),
+        ArchKind::Conv { .. } => fit_joint_n::<2, 7, 3>(arch, config, train, val, on_epoch),
+    }
+}
+
+/// The three models over `params` (`[bottom | teacher head | student head]`), trainable.
+type Models<'a, const B: usize, const T: usize, const S: usize> = (
+    Sequential<AnyLayer<'a>, B>,
+    Sequential<AnyLayer<'a>, T>,
+    Sequential<AnyLayer<'a>, S>,
+);
+
+fn models<'a, const B: usize, const T: usize, const S: usize>(
+    arch: &DistillArch,
+    params: &'a mut [f32],
+) -> Result<Models<'a, B, T, S>, Error> {
+    let [nb, nt, _] = arch.part_lens()?;
+    if params.len() < nb + nt {
+        return Err(ShapeError::Dimension.into());
+    }
+    let (b, rest) = params.split_at_mut(nb);
+    let (t, s) = rest.split_at_mut(nt);
+    Ok((
+        sequential::<B>(build_layers(&arch.bottom(), b)?)?,
+        sequential::<T>(build_layers(&arch.teacher_head(), t)?)?,
+        sequential::<S>(build_layers(&arch.student_head(), s)?)?,
+    ))
+}
+
+fn fit_joint_n<const B: usize, const T: usize, const S: usize>(
+    arch: &DistillArch,
+    config: &JointFitConfig,
+    train: Split<'_>,
+    val: Split<'_>,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<JointTrained, Error> {
     config.joint.validate()?;
     let mut rng = SeededRng::seed_from_u64(config.seed);
     let [nb, nt, ns] = arch.part_lens()?;
@@ -237,7 +205,7 @@ pub fn fit_joint(
     opt.validate()?;
     let batch = config.batch.clamp(1, train.labels.len().max(1));
     let lens = {
-        let (mut b, mut t, mut s) = models(arch, &mut params)?;
+        let (mut b, mut t, mut s) = models::<B, T, S>(arch, &mut params)?;
         let he = Init::HeNormal(FanMode::FanIn);
         b.init_params(he, &mut rng)?;
         t.init_params(he, &mut rng)?;
@@ -253,12 +221,12 @@ pub fn fit_joint(
     let mut best = vec![0.0f32; params.len()];
     let mut stopper = EarlyStopping::new(config.patience, 0.0)?;
     let (mut x, mut y) = (train.data.to_vec(), train.labels.to_vec());
-    let spec = arch.student_spec();
+    let student_specs = arch.student();
     let mut history = Vec::new();
     for epoch in 0..config.epochs {
         shuffle_rows(&mut rng, &mut x, arch.inputs, &mut y)?;
         {
-            let (mut b, mut t, mut s) = models(arch, &mut params)?;
+            let (mut b, mut t, mut s) = models::<B, T, S>(arch, &mut params)?;
             let mut bufs = JointBuffers {
                 cache: &mut cache,
                 logit_grads: &mut logit_grads,
@@ -281,18 +249,10 @@ pub fn fit_joint(
             )?;
         }
         let student = [&params[..nb], &params[nb + nt..]].concat();
-        let (train_loss, train_acc) = evaluate(&spec, &student, train)?;
-        let (val_loss, val_acc) = evaluate(&spec, &student, val)?;
-        let stats = EpochStats {
-            epoch: epoch + 1,
-            train_loss,
-            train_acc,
-            val_loss,
-            val_acc,
-        };
+        let stats = epoch_stats(&student_specs, &student, arch.classes, epoch, train, val)?;
         history.push(stats);
         on_epoch(&stats);
-        if stopper.observe(epoch, val_loss, &params, &mut best)? == Decision::Stop {
+        if stopper.observe(epoch, stats.val_loss, &params, &mut best)? == Decision::Stop {
             break;
         }
     }
@@ -305,6 +265,110 @@ pub fn fit_joint(
             teacher_head: t.to_vec(),
             student_head: s.to_vec(),
         },
+        history,
+        best_epoch: stopper.best_epoch().map(|e| e + 1),
+    })
+}
+
+fn epoch_stats(
+    specs: &[LayerSpec],
+    params: &[f32],
+    classes: usize,
+    epoch: usize,
+    train: Split<'_>,
+    val: Split<'_>,
+) -> Result<EpochStats, Error> {
+    let (train_loss, train_acc) = evaluate(specs, params, classes, train)?;
+    let (val_loss, val_acc) = evaluate(specs, params, classes, val)?;
+    Ok(EpochStats {
+        epoch: epoch + 1,
+        train_loss,
+        train_acc,
+        val_loss,
+        val_acc,
+    })
+}
+
+/// Trains the deployable student ([`DistillArch::student`]) alone with softmax cross-entropy and
+/// the same budget as [`fit_joint`]: He initialisation, Adam with the L2 penalty, the same
+/// epochs, batch, patience and seed, and the best epoch (lowest validation loss) restored.
+///
+/// # Errors
+/// A core error (sizes, a label out of range, a bad learning rate).
+pub fn fit_alone(
+    arch: &DistillArch,
+    config: &JointFitConfig,
+    train: Split<'_>,
+    val: Split<'_>,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<AloneTrained, Error> {
+    match arch.kind {
+        ArchKind::Mlp { .. } => fit_alone_n::<3>(arch, config, train, val, on_epoch),
+        ArchKind::Conv { .. } => fit_alone_n::<5>(arch, config, train, val, on_epoch),
+    }
+}
+
+fn fit_alone_n<const N: usize>(
+    arch: &DistillArch,
+    config: &JointFitConfig,
+    train: Split<'_>,
+    val: Split<'_>,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<AloneTrained, Error> {
+    let specs = arch.student();
+    let mut rng = SeededRng::seed_from_u64(config.seed);
+    let mut params = vec![0.0f32; param_len(&specs)?];
+    let mut best = vec![0.0f32; params.len()];
+    let mut opt = Adam::new(config.lr).with_weight_decay(config.l2);
+    opt.validate()?;
+    let mut stopper = EarlyStopping::new(config.patience, 0.0)?;
+    let mut history = Vec::new();
+    {
+        let mut model = sequential::<N>(build_layers(&specs, params.as_mut_slice())?)?;
+        model.init_params(Init::HeNormal(FanMode::FanIn), &mut rng)?;
+        let batch = config.batch.clamp(1, train.labels.len().max(1));
+        let lens = model.train_buffer_lens(batch);
+        let (mut cache, mut grad_output, mut grads, mut scratch) = (
+            vec![0.0f32; lens.cache],
+            vec![0.0f32; lens.grad_output],
+            vec![0.0f32; lens.grads],
+            vec![0.0f32; lens.scratch],
+        );
+        let mut state = vec![0.0f32; opt.state_len(model.param_len())];
+        let mut bufs = TrainBuffers {
+            cache: &mut cache,
+            grad_output: &mut grad_output,
+            grads: &mut grads,
+            scratch: &mut scratch,
+            opt_state: &mut state,
+        };
+        let (mut x, mut y) = (train.data.to_vec(), train.labels.to_vec());
+        let mut flat = Vec::with_capacity(best.len());
+        let classes = arch.classes;
+        for epoch in 0..config.epochs {
+            shuffle_rows(&mut rng, &mut x, arch.inputs, &mut y)?;
+            model.train_epoch(
+                &x,
+                &y,
+                batch,
+                &mut bufs,
+                &mut rng,
+                |z, labels, grad| softmax_cross_entropy(classes, z, labels, grad),
+                &mut opt,
+            )?;
+            flat.clear();
+            flat.extend(model.layers().iter().flat_map(|l| l.params()));
+            let stats = epoch_stats(&specs, &flat, classes, epoch, train, val)?;
+            history.push(stats);
+            on_epoch(&stats);
+            if stopper.observe(epoch, stats.val_loss, &flat, &mut best)? == Decision::Stop {
+                break;
+            }
+        }
+    }
+    stopper.restore(&mut params, &best)?;
+    Ok(AloneTrained {
+        params,
         history,
         best_epoch: stopper.best_epoch().map(|e| e + 1),
     })
