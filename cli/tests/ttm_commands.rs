@@ -54,6 +54,28 @@ fn quantize_inspect_and_export_a_trained_model() {
         q["flash_bytes"].as_u64().unwrap()
     );
 
+    // `eval` runs the int8 file through the core's `Model::run` and compares it with the f32
+    // model it came from: the same figures as `quantize` printed.
+    let run = tinytune(&[
+        "eval",
+        "--model",
+        ttm.to_str().unwrap(),
+        "--reference",
+        model.to_str().unwrap(),
+        "--data",
+        digits().to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let e = run.json();
+    assert_eq!(e["accuracy"].as_f64(), q["int8_acc"].as_f64(), "{e}");
+    assert_eq!(
+        e["reference_accuracy"].as_f64(),
+        q["f32_acc"].as_f64(),
+        "{e}"
+    );
+    assert_eq!(e["agreement"].as_f64(), q["agreement"].as_f64(), "{e}");
+
     let run = tinytune(&["inspect", ttm.to_str().unwrap(), "--json"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let i = run.json();
@@ -132,6 +154,24 @@ fn corrupt_or_missing_model_files_are_clear_errors() {
     std::fs::write(&bad, &bytes).unwrap();
     let run = tinytune(&["inspect", bad.to_str().unwrap()]);
     assert_fails(&run, 1, &["flipped.ttm"]);
+    let run = tinytune(&[
+        "eval",
+        "--model",
+        bad.to_str().unwrap(),
+        "--data",
+        digits().to_str().unwrap(),
+    ]);
+    assert_fails(&run, 1, &["flipped.ttm"]);
+    // A good model file with data of the wrong width: the data file and line are named.
+    let narrow = write(&dir, "narrow.csv", "a,b,label\n1,2,0\n");
+    let run = tinytune(&[
+        "eval",
+        "--model",
+        out.join("model.ttm").to_str().unwrap(),
+        "--data",
+        narrow.to_str().unwrap(),
+    ]);
+    assert_fails(&run, 1, &["narrow.csv", "line 1", "64"]);
     let run = tinytune(&[
         "quantize",
         "--model",

@@ -31,8 +31,9 @@ pub enum Command {
     /// Writes into `--out`: `model.json` (architecture, scaler and parameters), `test.csv` (the
     /// test split, for `tinytune eval`), `learning_curve.png`, and `summary.json`.
     Train(TrainArgs),
-    /// Evaluate a trained model on a labelled CSV file: accuracy, per-class precision and recall,
-    /// confusion matrix.
+    /// Evaluate a trained model or a `.ttm` file on a labelled CSV file: accuracy, per-class
+    /// precision and recall, confusion matrix; with `--reference`, the agreement of two models
+    /// (f32 against int8).
     Eval(EvalArgs),
     /// Distil a small student from a teacher on a labelled CSV file, quantize it to int8 and
     /// compare.
@@ -129,9 +130,14 @@ pub struct TrainArgs {
 /// Flags of `tinytune eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// A trained model: the output directory of `tinytune train`, or its `model.json`.
+    /// A trained model: the output directory of `tinytune train`, its `model.json`, or a `.ttm`
+    /// model file (f32 or int8; its own preprocessing is applied).
     #[arg(long, value_name = "DIR_OR_FILE")]
     pub model: PathBuf,
+    /// A second model (same forms as `--model`), for example the f32 model an int8 `.ttm` was
+    /// quantized from: its accuracy and the fraction of samples on which the two agree.
+    #[arg(long, value_name = "DIR_OR_FILE")]
+    pub reference: Option<PathBuf>,
     /// Labelled CSV file with the model's features (same count, same order) and labels in
     /// 0..K-1 for the model's K classes.
     #[arg(long, value_name = "FILE.csv")]

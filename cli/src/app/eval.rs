@@ -130,25 +130,128 @@ pub fn run(args: &EvalArgs) -> Result<(), AppError> {
     if let Some(out) = &args.out {
         create_out_dir(out)?;
     }
-    let model = saved::load(&args.model)?;
-    let mut data = load_matching(&model, &args.model, &args.data)?;
-    dataset::standardize(&mut data, &model.scaler_params())?;
-    let spec = model.spec();
-    let z = logits(&spec, &model.params, &data.data)
-        .map_err(|e| AppError::new(format!("cannot run the model: {e}")))?;
-    let predictions: Vec<usize> = z.chunks_exact(spec.outputs).map(argmax).collect();
-    let metrics = Metrics::new(spec.outputs, &data.labels, &predictions);
+    let (labels, classes, predictions) = predict(&args.model, &args.data)?;
+    let metrics = Metrics::new(classes, &labels, &predictions);
+    // A second model on the same data: how often the two agree (for an int8 file against the
+    // f32 model it was quantized from).
+    let reference = match &args.reference {
+        Some(r) => {
+            let (_, ref_classes, ref_pred) = predict(r, &args.data)?;
+            if ref_classes != classes {
+                return Err(AppError::new(format!(
+                    "{}: {ref_classes} classes, but {} has {classes}",
+                    r.display(),
+                    args.model.display()
+                )));
+            }
+            let agree = ref_pred
+                .iter()
+                .zip(&predictions)
+                .filter(|(a, b)| a == b)
+                .count();
+            Some((
+                Metrics::new(classes, &labels, &ref_pred).accuracy(),
+                agree as f32 / labels.len() as f32,
+            ))
+        }
+        None => None,
+    };
 
     print!("{}", metrics_text(&metrics));
+    if let (Some((ref_acc, agreement)), Some(r)) = (reference, &args.reference) {
+        println!(
+            "\nreference {}: accuracy {}; the two models agree on {} of the samples",
+            r.display(),
+            fixed4(ref_acc),
+            fixed4(agreement)
+        );
+    }
     if let Some(out) = &args.out {
         let path = out.join("confusion.png");
         plot::confusion(&path, &metrics.confusion)?;
         println!("wrote {}", path.display());
     }
     if args.json {
-        print_json(&metrics_json(&metrics));
+        let mut j = metrics_json(&metrics);
+        if let Some((ref_acc, agreement)) = reference {
+            j["reference_accuracy"] = json_number(ref_acc);
+            j["agreement"] = json_number(agreement);
+        }
+        print_json(&j);
     }
     Ok(())
+}
+
+/// The labels of a labelled CSV file, the model's number of classes, and its prediction for
+/// every sample. The model is a `tinytune train` output (directory or `model.json`: the file's
+/// features are standardised with its scaler) or a `.ttm` file (run by the core's `Model::run`,
+/// which applies the file's own preprocessing).
+///
+/// # Errors
+/// An unreadable or invalid model or data file, or data that do not fit the model (the message
+/// names the file, line and column).
+pub fn predict(
+    model_arg: &std::path::Path,
+    data_path: &std::path::Path,
+) -> Result<(Vec<u32>, usize, Vec<usize>), AppError> {
+    if model_arg.extension().is_some_and(|e| e == "ttm") {
+        return predict_ttm(model_arg, data_path);
+    }
+    let model = saved::load(model_arg)?;
+    let mut data = load_matching(&model, model_arg, data_path)?;
+    dataset::standardize(&mut data, &model.scaler_params())?;
+    let spec = model.spec();
+    let z = logits(&spec, &model.params, &data.data)
+        .map_err(|e| AppError::new(format!("cannot run the model: {e}")))?;
+    let predictions = z.chunks_exact(spec.outputs).map(argmax).collect();
+    Ok((data.labels, spec.outputs, predictions))
+}
+
+/// [`predict`] for a `.ttm` file.
+fn predict_ttm(
+    model_arg: &std::path::Path,
+    data_path: &std::path::Path,
+) -> Result<(Vec<u32>, usize, Vec<usize>), AppError> {
+    let at = model_arg.display().to_string();
+    let file = crate::ttm::load(model_arg).map_err(|e| AppError::new(e.to_string()))?;
+    let model = file
+        .model()
+        .map_err(|e| AppError::new(format!("{at}: {e}")))?;
+    let file_name = data_path.display().to_string();
+    let data = load_labeled_csv(data_path)?;
+    if data.is_empty() {
+        return Err(AppError::new(format!(
+            "{file_name}: no samples (the file has a header but no data lines)"
+        )));
+    }
+    if data.features != model.input_len() {
+        return Err(AppError::new(format!(
+            "{file_name}, line 1: {} feature columns, but the model {at} takes {}",
+            data.features,
+            model.input_len()
+        )));
+    }
+    let classes = model.output_len();
+    if let Some(i) = data.labels.iter().position(|&y| y as usize >= classes) {
+        return Err(AppError::new(format!(
+            "{file_name}, line {}, column {} ({LABEL_COLUMN}): label {} is not a class of the \
+             model (labels 0..{})",
+            i + 2,
+            data.features + 1,
+            data.labels[i],
+            classes - 1
+        )));
+    }
+    let n = data.len();
+    let fail = |e: tinytune::Error| AppError::new(format!("{at}: cannot run the model: {e}"));
+    let mut arena = vec![0u8; model.arena_len(n).map_err(fail)?];
+    let mut requant = vec![tinytune::num::quant::Requantizer::ZERO; model.requant_len()];
+    let mut out = vec![0.0f32; n * classes];
+    model
+        .run(n, &data.data, &mut arena, &mut requant, &mut out)
+        .map_err(fail)?;
+    let predictions = out.chunks_exact(classes).map(argmax).collect();
+    Ok((data.labels, classes, predictions))
 }
 
 /// The per-class table and the confusion matrix as text.

@@ -9,7 +9,7 @@ use tinytune::data::preprocess::ScalerKind;
 use tinytune::train::loss::argmax;
 
 use super::eval::load_matching;
-use super::report::{create_out_dir, fixed4, print_json, Table};
+use super::report::{create_out_dir, fixed4, json_number, print_json, Table};
 use super::{dataset, saved, AppError};
 use crate::model::OwnedModel;
 use crate::quantize::{quantize, Calibration, QuantizeOptions};
@@ -131,9 +131,9 @@ pub fn run(args: &QuantizeArgs) -> Result<(), AppError> {
     );
     if args.json {
         print_json(&json!({
-            "f32_acc": acc32,
-            "int8_acc": acc8,
-            "agreement": agreement,
+            "f32_acc": json_number(acc32),
+            "int8_acc": json_number(acc8),
+            "agreement": json_number(agreement),
             "flash_bytes": bytes.len(),
             "arena_bytes": arena,
             "sqnr_db": report.layers.iter().map(|l| l.sqnr_db).collect::<Vec<_>>(),
