@@ -35,6 +35,10 @@ fn demo_json_last_line_has_every_key() {
     }
     assert!(j["student_int8_acc"].as_f64().unwrap_or(0.0) >= 0.9, "{j}");
     assert_eq!(j["architecture"], "conv", "{j}");
+    // The deployable int8 student is the file whose size the table reports.
+    let ttm = std::fs::metadata(out.join("student.ttm")).expect("student.ttm written");
+    assert_eq!(Some(ttm.len()), j["flash_bytes"].as_u64(), "{j}");
+    assert!(out.join("student.safetensors").is_file());
     assert_eq!(j["params"], 9 * 8 + 8 + 128 * 10 + 10, "{j}");
     for row in [
         "teacher",

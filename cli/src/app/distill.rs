@@ -67,11 +67,17 @@ pub fn run_on(
         &out.join("summary.json"),
         format!("{summary:#}\n").as_bytes(),
     )?;
-    if let Err(e) = save_student_ttm(&result, out) {
-        eprintln!("note: {e}");
-    }
+    // The deployable int8 student, and the f32 student's weights for other tools.
+    save_student_ttm(&result, out)?;
+    let weights =
+        crate::safetensors::export(&result.student_f32, crate::safetensors::Layout::Tinytune)
+            .map_err(|e| AppError::new(e.to_string()))?;
+    write_file(&out.join("student.safetensors"), &weights)?;
     print!("{text}");
-    println!("wrote summary.json to {}", out.display());
+    println!(
+        "wrote summary.json, student.ttm (int8) and student.safetensors (f32) to {}",
+        out.display()
+    );
     if common.json {
         print_json(&summary);
     }
