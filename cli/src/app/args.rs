@@ -162,6 +162,20 @@ pub struct DistillArgs {
     /// student) and `student.safetensors` (its f32 weights).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Two-stage distillation from this teacher, a `tinytune train` output (directory or
+    /// `model.json`), instead of joint training: the student learns from the frozen teacher's
+    /// logits (KD T 4, alpha 0.7 unless `--kd-temperature/--kd-alpha` are given); every model
+    /// gets the data standardised by the teacher's own scaler.
+    #[arg(long, value_name = "TEACHER")]
+    pub teacher: Option<PathBuf>,
+    /// Replace the teacher's parameters by this safetensors file's tensors
+    /// (`layers.{i}.dense.weight` `[out, in]` and `layers.{i}.dense.bias`, `i` counting every
+    /// operation of the teacher; e.g. trained in PyTorch and renamed).
+    #[arg(long, value_name = "FILE.safetensors", requires = "teacher")]
+    pub teacher_weights: Option<PathBuf>,
+    /// Read `--teacher-weights` in PyTorch's layout (convolutions OIHW; dense is the same).
+    #[arg(long, requires = "teacher_weights")]
+    pub pytorch_layout: bool,
     /// Distillation settings shared with `demo`.
     #[command(flatten)]
     pub common: DistillCommon,
