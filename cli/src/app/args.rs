@@ -49,6 +49,10 @@ pub enum Command {
     /// teacher head and a pool-and-dense student head; otherwise a shared dense layer and MLP
     /// heads (widths from √(features·classes)).
     ///
+    /// With `--teacher` (a `tinytune train` output, optionally with `--teacher-weights` from a
+    /// safetensors file trained elsewhere) the teacher is given and frozen, and the student
+    /// learns from it by classic two-stage distillation (Hinton's loss, default T 4, α 0.7).
+    ///
     /// Prints teacher / student alone / distilled student / int8 student test accuracy,
     /// parameters, flash and RAM bytes of the deployed `.ttm` files, and writes
     /// `summary.json`, `student.ttm` and `student.safetensors` into `--out`.

@@ -2,10 +2,7 @@
 //! table, `summary.json` in `--out`, and with `--json` the same object as the last stdout line.
 //!
 //! The table and the JSON object are shared with `demo` ([`report`]). With `--teacher`, the
-//! classic two-stage distillation from a teacher trained elsewhere ([`two_stage`]).
-
-#[path = "two_stage.rs"]
-pub mod two_stage;
+//! classic two-stage distillation from a teacher trained elsewhere ([`super::two_stage`]).
 
 use std::path::Path;
 
@@ -27,7 +24,7 @@ use crate::csv::load_labeled_csv;
 /// Unreadable or unusable data, bad settings, an output directory that cannot be written.
 pub fn run(args: &DistillArgs) -> Result<(), AppError> {
     if let Some(teacher) = &args.teacher {
-        return two_stage::run(args, teacher);
+        return super::two_stage::run(args, teacher);
     }
     run_on("distill", &args.data, &args.out, &args.common, false)
 }

@@ -27,6 +27,7 @@ pub mod quantize;
 pub mod report;
 pub mod saved;
 pub mod train;
+pub mod two_stage;
 
 use std::fmt;
 

@@ -356,7 +356,7 @@ fn distill_student<const T: usize, const S: usize>(
 /// As [`load_teacher`] and [`run_two_stage`]; an output file that cannot be written.
 pub fn run(args: &DistillArgs, teacher_path: &Path) -> Result<(), AppError> {
     let common = &args.common;
-    let config = super::config(common);
+    let config = super::distill::config(common);
     let kd = match (common.kd_temperature, common.kd_alpha) {
         (Some(temperature), Some(alpha)) => KdConfig { temperature, alpha },
         _ => DEFAULT_KD,
