@@ -19,6 +19,7 @@
 mod check;
 pub mod format;
 mod op;
+pub mod persist;
 pub mod plan;
 mod run;
 

@@ -3,6 +3,7 @@
 
 pub mod distill;
 pub mod early_stop;
+pub mod finetune;
 pub mod init;
 pub mod loss;
 pub mod optim;

@@ -1,0 +1,1 @@
+//! Fine-tuned parameters in NOR flash (in progress).
