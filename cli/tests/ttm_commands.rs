@@ -183,3 +183,53 @@ fn corrupt_or_missing_model_files_are_clear_errors() {
     ]);
     assert_fails(&run, 1, &[]);
 }
+
+/// Bitwise CRC-32 (zlib), written out independently of the crate's table-driven one.
+fn crc32_bitwise(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn eval_prints_the_checksum_of_every_output_a_device_compares_with() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let ttm = root.join("boards/common/data/student.ttm");
+    let csv = root.join("boards/common/data/holdout.csv");
+    let run = tinytune(&[
+        "eval",
+        "--model",
+        ttm.to_str().unwrap(),
+        "--data",
+        csv.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let printed = run.json()["outputs_crc32"].as_str().unwrap().to_string();
+
+    // The same model run one sample at a time, as a device does.
+    let file = tinytune_cli::ttm::load(&ttm).unwrap();
+    let model = file.model().unwrap();
+    let data = tinytune_cli::csv::load_labeled_csv(&csv).unwrap();
+    let mut arena = vec![0u8; model.arena_len(1).unwrap()];
+    let mut requant = vec![tinytune::num::quant::Requantizer::ZERO; model.requant_len()];
+    let mut out = vec![0f32; model.output_len()];
+    let mut all = Vec::new();
+    for i in 0..data.len() {
+        model
+            .run(1, data.row(i).unwrap(), &mut arena, &mut requant, &mut out)
+            .unwrap();
+        all.extend(out.iter().flat_map(|v| v.to_le_bytes()));
+    }
+    assert_eq!(all.len(), data.len() * 10 * 4);
+    assert_eq!(printed, format!("{:#010x}", crc32_bitwise(&all)));
+}

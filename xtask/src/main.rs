@@ -6,6 +6,8 @@
 //!   and on-target test counts once, each other step as one check).
 //! - `size`: flash and RAM of each firmware (release build, `llvm-size`).
 //! - `vectors`: regenerates the committed on-target test vectors from the host references.
+//! - `demo-data`: regenerates the boards' demo data (`boards/common/data/`: the distilled
+//!   student and the held-out samples).
 
 mod boards;
 mod ci;
@@ -20,16 +22,22 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(&root),
         Some("size") => size::run(&root),
-        Some("vectors") => {
+        Some(cmd @ ("vectors" | "demo-data")) => {
+            let bin = if cmd == "vectors" {
+                "gen-vectors"
+            } else {
+                "gen_demo_data"
+            };
             if util::cargo(
                 &root,
                 &[
                     "run",
+                    "--release",
                     "--quiet",
                     "-p",
                     "tinytune-host-tests",
                     "--bin",
-                    "gen-vectors",
+                    bin,
                 ],
             )
             .status()
@@ -42,7 +50,7 @@ fn main() -> ExitCode {
             }
         }
         _ => {
-            eprintln!("usage: cargo xtask <ci | size | vectors>");
+            eprintln!("usage: cargo xtask <ci | size | vectors | demo-data>");
             ExitCode::from(2)
         }
     }

@@ -130,13 +130,22 @@ pub fn run(args: &EvalArgs) -> Result<(), AppError> {
     if let Some(out) = &args.out {
         create_out_dir(out)?;
     }
-    let (labels, classes, predictions) = predict(&args.model, &args.data)?;
+    let Predictions {
+        labels,
+        classes,
+        predictions,
+        outputs_crc32,
+    } = predict(&args.model, &args.data)?;
     let metrics = Metrics::new(classes, &labels, &predictions);
     // A second model on the same data: how often the two agree (for an int8 file against the
     // f32 model it was quantized from).
     let reference = match &args.reference {
         Some(r) => {
-            let (_, ref_classes, ref_pred) = predict(r, &args.data)?;
+            let Predictions {
+                classes: ref_classes,
+                predictions: ref_pred,
+                ..
+            } = predict(r, &args.data)?;
             if ref_classes != classes {
                 return Err(AppError::new(format!(
                     "{}: {ref_classes} classes, but {} has {classes}",
@@ -166,6 +175,12 @@ pub fn run(args: &EvalArgs) -> Result<(), AppError> {
             fixed4(agreement)
         );
     }
+    if let Some(crc) = outputs_crc32 {
+        println!(
+            "\nmodel outputs: {} values, CRC-32 of their little-endian f32 bytes {crc:#010x}",
+            labels.len() * classes
+        );
+    }
     if let Some(out) = &args.out {
         let path = out.join("confusion.png");
         plot::confusion(&path, &metrics.confusion)?;
@@ -177,9 +192,27 @@ pub fn run(args: &EvalArgs) -> Result<(), AppError> {
             j["reference_accuracy"] = json_number(ref_acc);
             j["agreement"] = json_number(agreement);
         }
+        if let Some(crc) = outputs_crc32 {
+            j["outputs_crc32"] = json!(format!("{crc:#010x}"));
+        }
         print_json(&j);
     }
     Ok(())
+}
+
+/// What [`predict`] returns.
+#[derive(Clone, Debug)]
+pub struct Predictions {
+    /// The labels of the data file.
+    pub labels: Vec<u32>,
+    /// The model's number of classes.
+    pub classes: usize,
+    /// The predicted class of every sample.
+    pub predictions: Vec<usize>,
+    /// For a `.ttm` file: the CRC-32 of every output value (sample after sample) as
+    /// little-endian `f32` bytes, to compare bit for bit with a device running the same file
+    /// (the boards' demo prints the same checksum).
+    pub outputs_crc32: Option<u32>,
 }
 
 /// The labels of a labelled CSV file, the model's number of classes, and its prediction for
@@ -193,7 +226,7 @@ pub fn run(args: &EvalArgs) -> Result<(), AppError> {
 pub fn predict(
     model_arg: &std::path::Path,
     data_path: &std::path::Path,
-) -> Result<(Vec<u32>, usize, Vec<usize>), AppError> {
+) -> Result<Predictions, AppError> {
     if model_arg.extension().is_some_and(|e| e == "ttm") {
         return predict_ttm(model_arg, data_path);
     }
@@ -204,14 +237,19 @@ pub fn predict(
     let z = logits(&spec, &model.params, &data.data)
         .map_err(|e| AppError::new(format!("cannot run the model: {e}")))?;
     let predictions = z.chunks_exact(spec.outputs).map(argmax).collect();
-    Ok((data.labels, spec.outputs, predictions))
+    Ok(Predictions {
+        labels: data.labels,
+        classes: spec.outputs,
+        predictions,
+        outputs_crc32: None,
+    })
 }
 
 /// [`predict`] for a `.ttm` file.
 fn predict_ttm(
     model_arg: &std::path::Path,
     data_path: &std::path::Path,
-) -> Result<(Vec<u32>, usize, Vec<usize>), AppError> {
+) -> Result<Predictions, AppError> {
     let at = model_arg.display().to_string();
     let file = crate::ttm::load(model_arg).map_err(|e| AppError::new(e.to_string()))?;
     let model = file
@@ -251,7 +289,13 @@ fn predict_ttm(
         .run(n, &data.data, &mut arena, &mut requant, &mut out)
         .map_err(fail)?;
     let predictions = out.chunks_exact(classes).map(argmax).collect();
-    Ok((data.labels, classes, predictions))
+    let bytes: Vec<u8> = out.iter().flat_map(|v| v.to_le_bytes()).collect();
+    Ok(Predictions {
+        labels: data.labels,
+        classes,
+        predictions,
+        outputs_crc32: Some(tinytune::model::crc32(&bytes)),
+    })
 }
 
 /// The per-class table and the confusion matrix as text.
