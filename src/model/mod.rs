@@ -24,6 +24,6 @@ pub mod plan;
 mod run;
 
 pub use crate::error::{DType, FormatError};
-pub use format::{crc32, encoded_len, write, Aligned, ClassNames, Meta, Model};
+pub use format::{crc32, crc32_update, encoded_len, write, Aligned, ClassNames, Meta, Model};
 pub use op::{Op, TensorsS8};
 pub use plan::OpSummary;

@@ -74,8 +74,10 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     !crc32_update(0xFFFF_FFFF, bytes)
 }
 
-/// Continues a CRC-32 over `bytes` from the un-finalised state `crc`.
-pub(crate) fn crc32_update(mut crc: u32, bytes: &[u8]) -> u32 {
+/// Continues a CRC-32 over `bytes` from the un-finalised state `crc`, for data that arrive in
+/// pieces: start from `0xFFFF_FFFF`, feed every piece, and invert the result
+/// (`crc32(b) == !crc32_update(0xFFFF_FFFF, b)`).
+pub fn crc32_update(mut crc: u32, bytes: &[u8]) -> u32 {
     const TABLE: [u32; 16] = {
         let mut t = [0u32; 16];
         let mut i = 0;
