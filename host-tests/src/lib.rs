@@ -10,6 +10,7 @@
 pub use tinytune_cli::csv;
 pub mod digits;
 pub mod emit;
+pub mod finetune;
 pub mod gradcheck;
 pub mod mlp;
 pub mod reference;

@@ -1,7 +1,7 @@
 //! Inference of a validated [`Model`]: the preprocessing scaler, then every op between two
 //! ping-pong activation buffers carved from one caller arena (layout in [`plan`](super::plan)).
 
-use crate::error::{check_len, Buffer, Error, ShapeError};
+use crate::error::{check_len, Buffer, DType, Error, ShapeError};
 use crate::layers::s8::LayerS8;
 use crate::layers::Layer;
 use crate::model::check::requantizers;
@@ -211,6 +211,38 @@ impl Model<'_> {
         Ok(best.map_or(0, |(i, _)| i))
     }
 
+    /// Runs the scaler and the first `ops` operations on `batch` samples and returns the
+    /// activation at that point, which lives in the arena: the input to op `ops` (for
+    /// `ops = len()`, the model's output; for `ops = 0`, the scaled input). This is the
+    /// frozen part of a model whose last operations are replaced, for example by
+    /// [`train::finetune`](crate::train::finetune).
+    ///
+    /// The element type says how to read the bytes: [`DType::F32`]: `4 · batch · n` bytes,
+    /// 4-byte aligned, native-endian `f32`s (view them with `bytemuck::cast_slice`);
+    /// [`DType::S8`]: `batch · n` bytes, each the bits of an `i8`. The values are exactly
+    /// those [`run`](Self::run) computes at that point.
+    ///
+    /// # Shapes
+    /// - `input`: `[batch, input_len()]`
+    /// - `arena`, `requant`: as [`run`](Self::run)
+    ///
+    /// # Errors
+    /// [`Error::Config`] if `ops > len()`; otherwise as [`run`](Self::run).
+    pub fn run_prefix<'r>(
+        &self,
+        ops: usize,
+        batch: usize,
+        input: &[f32],
+        arena: &'r mut [u8],
+        requant: &mut [Requantizer],
+    ) -> Result<(DType, &'r [u8]), Error> {
+        if ops > self.len() {
+            return Err(Error::Config);
+        }
+        let (size, bytes) = self.run_ops(ops, batch, input, arena, requant)?;
+        Ok((if size == 1 { DType::S8 } else { DType::F32 }, bytes))
+    }
+
     /// Runs the model and returns the output, which lives in the arena.
     fn run_in_arena<'r>(
         &self,
@@ -219,6 +251,20 @@ impl Model<'_> {
         arena: &'r mut [u8],
         requant: &mut [Requantizer],
     ) -> Result<&'r [f32], Error> {
+        let (_, result) = self.run_ops(self.len(), batch, input, arena, requant)?;
+        f32s(result, values(batch, self.output_len())?)
+    }
+
+    /// Runs the scaler and the first `ops` operations; returns the bytes per value of the
+    /// activation reached and its bytes in the arena.
+    fn run_ops<'r>(
+        &self,
+        ops: usize,
+        batch: usize,
+        input: &[f32],
+        arena: &'r mut [u8],
+        requant: &mut [Requantizer],
+    ) -> Result<(usize, &'r [u8]), Error> {
         let n_in = values(batch, self.input_len())?;
         check_len(Buffer::Input, n_in, input.len())?;
         let need = self.arena_len(batch)?;
@@ -243,7 +289,7 @@ impl Model<'_> {
         // Invariant: `cur_bytes` is the byte length of the current activation, which lives in
         // `a` when `in_a` and in `b` otherwise.
         let (mut in_a, mut size, mut cur_bytes) = (true, 4usize, n_in * 4);
-        for op in self.ops() {
+        for op in self.ops().take(ops) {
             let (src, dst) = if in_a { (&*a, &mut *b) } else { (&*b, &mut *a) };
             let src = src.get(..cur_bytes).ok_or(scratch(cur_bytes, 0))?;
             let out_len = run_op(&op, batch, src, dst, requant)?;
@@ -252,6 +298,7 @@ impl Model<'_> {
             in_a = !in_a;
         }
         let result = if in_a { a } else { b };
-        f32s(result, values(batch, self.output_len())?)
+        let result = result.get(..cur_bytes).ok_or(scratch(cur_bytes, 0))?;
+        Ok((size, result))
     }
 }
