@@ -742,6 +742,40 @@ fn wrong_buffers_labels_and_non_finite_inputs_have_defined_results() {
     assert!(!t.is_tuned());
     assert_eq!(t.params(), &own[..]);
 
+    // restore (in place, as from flash): success tunes; a failed read or a non-finite value
+    // puts the model's own weights back and leaves the head untuned.
+    let shifted: Vec<f32> = own.iter().map(|v| v + 0.25).collect();
+    let r: Result<u8, &str> = t.restore(
+        |p| {
+            p.copy_from_slice(&shifted);
+            Ok(7)
+        },
+        "bad",
+    );
+    assert_eq!(r, Ok(7));
+    assert!(t.is_tuned());
+    assert_eq!(t.params(), &shifted[..]);
+    let r: Result<u8, &str> = t.restore(
+        |p| {
+            p.fill(1.0); // a reader that fails half-way through
+            Err("flash")
+        },
+        "bad",
+    );
+    assert_eq!(r, Err("flash"));
+    assert!(!t.is_tuned());
+    assert_eq!(t.params(), &own[..]);
+    let r: Result<u8, &str> = t.restore(
+        |p| {
+            p[0] = f32::INFINITY;
+            Ok(1)
+        },
+        "bad",
+    );
+    assert_eq!(r, Err("bad"));
+    assert!(!t.is_tuned());
+    assert_eq!(t.params(), &own[..]);
+
     // An f32 model: NaN reaches the logits; the same defined result.
     let mut rng = SplitMix64::new(81);
     let file = encode(

@@ -341,6 +341,45 @@ impl<'m, 'b> FineTuner<'m, 'b> {
         Ok(())
     }
 
+    /// Restores parameters in place, without a second buffer: `read` fills the parameter
+    /// buffer (for example [`ParamStore::load`](crate::model::persist::ParamStore::load), which
+    /// leaves it untouched on error). On success the momentum state is zeroed and the head is
+    /// tuned, as after [`load_params`](Self::load_params); if `read` fails, or leaves a NaN or
+    /// infinite value, the model's own weights are put back and the head stays untuned.
+    ///
+    /// # Shapes
+    /// `read` gets `[params().len()]`.
+    ///
+    /// # Errors
+    /// `read`'s error, or `on_bad` if a restored value is not finite.
+    pub fn restore<T, E>(
+        &mut self,
+        read: impl FnOnce(&mut [f32]) -> Result<T, E>,
+        on_bad: E,
+    ) -> Result<T, E> {
+        let result = read(self.params).and_then(|t| {
+            if self.params.iter().all(|v| v.is_finite()) {
+                Ok(t)
+            } else {
+                Err(on_bad)
+            }
+        });
+        match result {
+            Ok(t) => {
+                self.state.fill(0.0);
+                self.tuned = true;
+                Ok(t)
+            }
+            Err(e) => {
+                // Same fill as `new` ran successfully on the same model: it cannot fail now.
+                let _ = self.fill();
+                self.state.fill(0.0);
+                self.tuned = false;
+                Err(e)
+            }
+        }
+    }
+
     /// Whether the head runs from [`params`](Self::params) (after an update or
     /// [`load_params`](Self::load_params)) rather than as the model itself.
     pub fn is_tuned(&self) -> bool {
