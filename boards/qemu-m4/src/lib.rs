@@ -28,8 +28,8 @@ pub const FLASH_RESERVED: usize = 64 * 1024;
 pub const ICOUNT_SHIFT: u32 = 6;
 
 /// Guest instructions from SysTick: mps2's SysTick runs at 25 MHz, a tick is 40 ns, an
-/// instruction 64 ns under `-icount shift=6`, so instructions = ceil(ticks * 5 / 8).
-pub struct Counter(systick::SysTickInstructions<5, 8>);
+/// instruction 64 ns under `-icount shift=6` (exact conversion: see [`systick`]).
+pub struct Counter(systick::SysTickInstructions<40_000>);
 
 impl Counter {
     /// Takes SysTick and starts counting from 0.
