@@ -259,6 +259,10 @@ pub fn run(root: &Path) -> ExitCode {
             println!("{} {name} (got {got:?})", if ok { "PASS" } else { "FAIL" });
             t.record(&name, ok);
         }
+        if !board.on_target_tests {
+            println!("    {}: no on-target tests", board.dir);
+            continue;
+        }
         let name = format!("{} on-target tests", board.dir);
         let (ok, out) = step(
             root,

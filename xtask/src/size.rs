@@ -25,10 +25,22 @@ fn llvm_size() -> PathBuf {
     PathBuf::from("llvm-size")
 }
 
-/// Flash (`.vector_table` + `.text` + `.rodata` + `.data`) and RAM (`.data` + `.bss` + `.uninit`)
-/// from the section list of `llvm-size -A`.
-fn flash_ram(sections: &str) -> (u64, u64) {
-    let (mut flash, mut ram) = (0, 0);
+/// Bytes of one firmware, from the section list of `llvm-size -A`.
+#[derive(Debug, Default, PartialEq)]
+struct Sizes {
+    /// What the flash holds: code, read-only data, and the initial values of `.data`.
+    flash: u64,
+    /// Initialized statics (in RAM, copied from flash at reset).
+    data: u64,
+    /// Zeroed and uninitialized statics.
+    bss: u64,
+}
+
+/// Sorts the sections: cortex-m-rt's `.vector_table`, riscv-rt's `.init`/`.init.rust` and
+/// `.eh_frame`, and `.text`/`.rodata` are flash; `.data` is both; `.bss`/`.uninit` are RAM. The
+/// NOLOAD `.heap` and `.stack` reservations of riscv-rt (all the RAM left) are not statics.
+fn sizes(sections: &str) -> Sizes {
+    let mut s = Sizes::default();
     for line in sections.lines() {
         let mut parts = line.split_whitespace();
         let (Some(name), Some(size)) = (parts.next(), parts.next()) else {
@@ -38,24 +50,26 @@ fn flash_ram(sections: &str) -> (u64, u64) {
             continue;
         };
         match name {
-            ".vector_table" | ".text" | ".rodata" | ".eh_frame" => flash += size,
-            ".data" => {
-                flash += size;
-                ram += size;
+            ".vector_table" | ".init" | ".init.rust" | ".text" | ".rodata" | ".eh_frame" => {
+                s.flash += size
             }
-            ".bss" | ".uninit" => ram += size,
+            ".data" => {
+                s.flash += size;
+                s.data += size;
+            }
+            ".bss" | ".uninit" => s.bss += size,
             _ => {}
         }
     }
-    (flash, ram)
+    s
 }
 
 pub fn run(root: &Path) -> ExitCode {
     let size = llvm_size();
     let mut ok = true;
     println!(
-        "{:<12} {:<10} {:>10} {:>10}",
-        "board", "firmware", "flash (B)", "RAM (B)"
+        "{:<12} {:<10} {:>10} {:>10} {:>10}",
+        "board", "firmware", "flash (B)", ".data (B)", ".bss (B)"
     );
     for board in BOARDS {
         let dir = root.join("boards").join(board.dir);
@@ -75,8 +89,11 @@ pub fn run(root: &Path) -> ExitCode {
             let elf = bin_dir.join(bin);
             match Command::new(&size).arg("-A").arg(&elf).output() {
                 Ok(out) if out.status.success() => {
-                    let (flash, ram) = flash_ram(&String::from_utf8_lossy(&out.stdout));
-                    println!("{:<12} {:<10} {:>10} {:>10}", board.dir, bin, flash, ram);
+                    let s = sizes(&String::from_utf8_lossy(&out.stdout));
+                    println!(
+                        "{:<12} {:<10} {:>10} {:>10} {:>10}",
+                        board.dir, bin, s.flash, s.data, s.bss
+                    );
                 }
                 _ => {
                     println!(
@@ -94,5 +111,35 @@ pub fn run(root: &Path) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sizes, Sizes};
+
+    #[test]
+    fn sorts_cortex_m_sections() {
+        let out = "demo  :\nsection size addr\n.vector_table 192 0\n.text 3972 192\n\
+                   .rodata 632 4164\n.data 8 536870912\n.bss 44 536870920\n.uninit 4 0\n\
+                   .debug_info 9999 0\nTotal 191440\n";
+        let want = Sizes {
+            flash: 192 + 3972 + 632 + 8,
+            data: 8,
+            bss: 48,
+        };
+        assert_eq!(sizes(out), want);
+    }
+
+    #[test]
+    fn leaves_out_riscv_rt_stack_and_heap_reservations() {
+        let out = ".text.dummy 0 0\n.text 4580 0\n.init.rust 22 0\n.rodata 908 0\n\
+                   .eh_frame 1180 0\n.data 0 0\n.bss 65556 0\n.heap 0 0\n.stack 4128748 0\n";
+        let want = Sizes {
+            flash: 4580 + 22 + 908 + 1180,
+            data: 0,
+            bss: 65556,
+        };
+        assert_eq!(sizes(out), want);
     }
 }

@@ -1,15 +1,53 @@
 //! Board support for QEMU's mps2-an386 (Cortex-M4F): the global defmt logger over semihosting,
-//! and exits that turn a panic or a HardFault into a non-zero QEMU exit status.
+//! exits that turn a panic or a HardFault into a non-zero QEMU exit status, and the instruction
+//! counter of the demo.
 #![no_std]
 
 use cortex_m as _; // links the critical-section implementation
+use cortex_m::peripheral::SYST;
 use cortex_m_rt::{exception, ExceptionFrame};
 use defmt_semihosting as _; // global logger: defmt frames -> semihosting stdout
+use tinytune_board_common::Platform;
+
+pub mod systick;
 
 /// Exit status of a panic.
 pub const EXIT_PANIC: i32 = 101;
 /// Exit status of a HardFault.
 pub const EXIT_HARDFAULT: i32 = 3;
+/// Exit status when the board cannot set up what the demo needs.
+pub const EXIT_SETUP: i32 = 2;
+
+/// Erase page of the demo's RAM-backed flash: the common 4 KiB sector of NOR parts.
+pub const FLASH_ERASE_SIZE: usize = 4096;
+/// Room reserved for the demo's RAM-backed flash (`demo::flash_len(FLASH_ERASE_SIZE)` of it is
+/// used; the demo bin checks that it fits).
+pub const FLASH_RESERVED: usize = 64 * 1024;
+
+/// The `-icount` shift the runner passes (`.cargo/config.toml`): 64 ns per instruction.
+pub const ICOUNT_SHIFT: u32 = 6;
+
+/// Guest instructions from SysTick: mps2's SysTick runs at 25 MHz, a tick is 40 ns, an
+/// instruction 64 ns under `-icount shift=6` (exact conversion: see [`systick`]).
+pub struct Counter(systick::SysTickInstructions<40_000>);
+
+impl Counter {
+    /// Takes SysTick and starts counting from 0.
+    pub fn start(syst: SYST) -> Self {
+        Self(systick::SysTickInstructions::start(syst))
+    }
+
+    /// SysTick wraps so far (for the counter's self-test).
+    pub fn wraps(&self) -> u32 {
+        self.0.wraps()
+    }
+}
+
+impl Platform for Counter {
+    fn instructions(&mut self) -> u64 {
+        self.0.instructions()
+    }
+}
 
 /// Ends the emulation with `code` as QEMU's exit status.
 pub fn exit(code: i32) -> ! {

@@ -1,12 +1,16 @@
-//! On-target tests of the reference kernels on the emulated Cortex-M4F: each case runs a kernel
-//! on inputs from `tinytune-test-vectors` and compares with the outputs the host's independent
-//! references computed (int8: bit-exact; f32: within `1e-5 * (1 + magnitude)`, the bound the host
-//! tests use).
+//! On-target tests of the reference kernels on the emulated boards (Cortex-M4F, RV32IMAC): each
+//! case runs a kernel on inputs from `tinytune-test-vectors` and compares with the outputs the
+//! host's independent references computed (int8: bit-exact; f32: within
+//! `1e-5 * (1 + magnitude)`, the bound the host tests use).
 #![no_std]
 #![no_main]
 
-use cortex_m_rt as _;
-use tinytune_qemu_m4 as _;
+// The same files are the RISC-V board's suites (its Cargo.toml points here): each board links
+// its runtime and its logger/panic handler.
+#[cfg(target_arch = "arm")]
+use {cortex_m_rt as _, tinytune_qemu_m4 as _};
+#[cfg(target_arch = "riscv32")]
+use {riscv_rt as _, tinytune_qemu_riscv as _};
 
 mod check;
 mod linear;

@@ -1,7 +1,7 @@
-//! On-target tests of every layer on the emulated Cortex-M4F: each f32 layer's forward, training
-//! forward and backward, each int8 layer's forward, and one SGD step of a small `Sequential`
-//! model, compared with vectors the host computed by running the same tinytune layer code
-//! (`tinytune-test-vectors`, module `layer_*` / `sequential_sgd_step`).
+//! On-target tests of every layer on the emulated boards (Cortex-M4F, RV32IMAC): each f32
+//! layer's forward, training forward and backward, each int8 layer's forward, and one SGD step
+//! of a small `Sequential` model, compared with vectors the host computed by running the same
+//! tinytune layer code (`tinytune-test-vectors`, module `layer_*` / `sequential_sgd_step`).
 //!
 //! The host tests establish that the host's results are right (f64 references, finite-difference
 //! gradient checks, exact int8 references); these tests prove that the device computes what the
@@ -11,8 +11,12 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt as _;
-use tinytune_qemu_m4 as _;
+// The same files are the RISC-V board's suites (its Cargo.toml points here): each board links
+// its runtime and its logger/panic handler.
+#[cfg(target_arch = "arm")]
+use {cortex_m_rt as _, tinytune_qemu_m4 as _};
+#[cfg(target_arch = "riscv32")]
+use {riscv_rt as _, tinytune_qemu_riscv as _};
 
 mod check;
 mod float;
