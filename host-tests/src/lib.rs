@@ -12,6 +12,7 @@ pub mod digits;
 pub mod emit;
 pub mod gradcheck;
 pub mod mlp;
+pub mod nor_flash;
 pub mod reference;
 pub mod rng;
 pub mod vectors;
