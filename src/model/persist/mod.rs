@@ -291,14 +291,14 @@ impl<F: NorFlash> ParamStore<F> {
         let h_len = header_len(a);
         // The CRC runs in layout order (header, payload), though the payload is programmed first.
         let crc = crate::model::format::crc32_update(0xFFFF_FFFF, &fields);
-        let crc = io::crc_padding(crc, h_len - fields.len());
+        let crc = io::crc_padding(crc, h_len.saturating_sub(fields.len()));
         let mut payload = params.iter().flat_map(|p| p.to_le_bytes());
         let c_off = commit_offset(a, payload_len as usize);
         let crc = io::program(
             &mut self.flash,
             a,
             io::addr(base, h_len)?,
-            c_off - h_len,
+            c_off.saturating_sub(h_len),
             &mut payload,
             crc,
         )?;
