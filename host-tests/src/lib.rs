@@ -13,6 +13,7 @@ pub mod emit;
 pub mod finetune;
 pub mod gradcheck;
 pub mod mlp;
+pub mod nor_flash;
 pub mod reference;
 pub mod rng;
 pub mod vectors;
