@@ -71,7 +71,7 @@ impl ActivationConfig {
         }
         match self.kind {
             ActivationKind::Softmax { depth: 0 } => return Err(ShapeError::Dimension.into()),
-            ActivationKind::Softmax { depth } if self.len % depth != 0 => {
+            ActivationKind::Softmax { depth } if !self.len.is_multiple_of(depth) => {
                 return Err(ShapeError::Parameter.into())
             }
             ActivationKind::LeakyRelu { alpha } if !alpha.is_finite() => return Err(Error::Config),

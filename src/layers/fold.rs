@@ -72,7 +72,7 @@ pub fn fold_into_depthwise(
 /// Checks that `weights` is a non-empty multiple of `channels` and `bias` is `channels` long.
 fn check_fold_buffers(bn: &BatchNorm, weights: usize, bias: usize) -> Result<(), ShapeError> {
     let channels = bn.config().channels;
-    if weights == 0 || weights % channels != 0 {
+    if weights == 0 || !weights.is_multiple_of(channels) {
         let below = weights - weights % channels;
         return Err(ShapeError::Length {
             buffer: Buffer::Weights,

@@ -13,6 +13,9 @@ pub struct Board {
     /// Whether the crate has on-target test suites (`cargo test` under QEMU); a board without
     /// them skips that step instead of failing for running no test.
     pub on_target_tests: bool,
+    /// Whether `cargo run --release` is the fine-tuning demo, whose summary line CI compares
+    /// with `expected/demo.txt` and whose output checksum with `tinytune eval`'s.
+    pub demo: bool,
 }
 
 /// Every board crate; all of them run under QEMU. Boards built for the same triple share one
@@ -24,6 +27,7 @@ pub const BOARDS: &[Board] = &[
         bins: &["demo", "xor"],
         expected_exits: &[("hardfault", 3), ("panic", 101)],
         on_target_tests: true,
+        demo: true,
     },
     Board {
         dir: "qemu-m0",
@@ -31,6 +35,7 @@ pub const BOARDS: &[Board] = &[
         bins: &["demo"],
         expected_exits: &[("hardfault", 3), ("panic", 101)],
         on_target_tests: true,
+        demo: true,
     },
     Board {
         dir: "qemu-riscv",
@@ -38,6 +43,7 @@ pub const BOARDS: &[Board] = &[
         bins: &["demo"],
         expected_exits: &[("trap", 3), ("panic", 101)],
         on_target_tests: true,
+        demo: true,
     },
 ];
 

@@ -3,6 +3,7 @@
 //! cross builds, the board demo run) as one check.
 
 use crate::boards::{BOARDS, CORE_TARGETS};
+use crate::demo_check;
 use crate::util::cargo;
 use std::fs;
 use std::path::Path;
@@ -30,17 +31,28 @@ impl Tally {
 
 /// Runs `cmd`, writes its combined output to `target/ci-logs/<name>.log`, prints a one-line
 /// verdict (and the log's tail on failure). Returns success and the output.
-fn step(root: &Path, name: &str, mut cmd: Command) -> (bool, String) {
+fn step(root: &Path, name: &str, cmd: Command) -> (bool, String) {
+    let (ok, text, _) = step_stdout(root, name, cmd);
+    (ok, text)
+}
+
+/// [`step`], also returning stdout alone (a firmware's output without cargo's messages).
+fn step_stdout(root: &Path, name: &str, mut cmd: Command) -> (bool, String, String) {
     let start = Instant::now();
     let result = cmd.output();
     let secs = start.elapsed().as_secs_f32();
-    let (ok, text) = match result {
+    let (ok, text, stdout) = match result {
         Ok(out) => {
-            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            let mut text = stdout.clone();
             text.push_str(&String::from_utf8_lossy(&out.stderr));
-            (out.status.success(), text)
+            (out.status.success(), text, stdout)
         }
-        Err(e) => (false, format!("could not start {cmd:?}: {e}")),
+        Err(e) => (
+            false,
+            format!("could not start {cmd:?}: {e}"),
+            String::new(),
+        ),
     };
     let logs = root.join("target").join("ci-logs");
     let _ = fs::create_dir_all(&logs);
@@ -55,7 +67,7 @@ fn step(root: &Path, name: &str, mut cmd: Command) -> (bool, String) {
         }
         println!("    (full log: {})", log.display());
     }
-    (ok, text)
+    (ok, text, stdout)
 }
 
 /// Counts defmt-test results in the output of `cargo test` on a board: each test binary prints
@@ -224,6 +236,7 @@ pub fn run(root: &Path) -> ExitCode {
         }
     }
 
+    let mut host_crc = None;
     for board in BOARDS {
         let dir = root.join("boards").join(board.dir);
         check(
@@ -246,11 +259,21 @@ pub fn run(root: &Path) -> ExitCode {
                 ],
             ),
         );
-        check(
-            &mut t,
-            &format!("{} run", board.dir),
-            cargo(&dir, &["run", "--release"]),
-        );
+        let run_name = format!("{} run", board.dir);
+        let (ok, _, out) = step_stdout(root, &run_name, cargo(&dir, &["run", "--release"]));
+        t.record(&run_name, ok);
+        if board.demo {
+            let host = host_crc.get_or_insert_with(|| demo_check::host_crc(root));
+            for (name, verdict) in demo_check::check(root, board.dir, &out, host) {
+                println!("{} {name}", if verdict.is_ok() { "PASS" } else { "FAIL" });
+                if let Err(why) = &verdict {
+                    for line in why.lines() {
+                        println!("    | {line}");
+                    }
+                }
+                t.record(&name, verdict.is_ok());
+            }
+        }
         for &(bin, code) in board.expected_exits {
             let name = format!("{} {bin} exits {code}", board.dir);
             let result = cargo(&dir, &["run", "--release", "--bin", bin]).output();

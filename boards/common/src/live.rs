@@ -11,7 +11,7 @@ use crate::{ClassDisplay, LabelSource, Sensor};
 use embedded_hal::delay::DelayNs;
 use embedded_storage::nor_flash::NorFlash;
 use static_cell::ConstStaticCell;
-use tinytune::model::persist::ParamStore;
+use tinytune::model::persist::{ParamStore, PersistError};
 use tinytune::model::{crc32, Model};
 use tinytune::num::quant::Requantizer;
 use tinytune::train::finetune::{FineTuner, FinetuneConfig, Trainable};
@@ -57,10 +57,10 @@ static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers {
     sample: [0.0; WIDTH],
 });
 
-/// Bytes of NOR flash the live loop needs for its two parameter slots, on a flash with erase
-/// pages of `erase_size` bytes.
-pub const fn flash_len(erase_size: usize) -> usize {
-    crate::demo::slots_len(PARAMS, erase_size)
+/// Bytes of NOR flash the live loop needs on flash `F` for its two parameter slots (each
+/// rounded up to whole erase pages).
+pub const fn flash_len<F: NorFlash>() -> usize {
+    ParamStore::<F>::region_len(PARAMS)
 }
 
 /// Samples, classifies, shows, learns from labels and saves, forever (see the
@@ -89,7 +89,10 @@ pub fn run<S: Sensor, L: LabelSource, D: ClassDisplay, F: NorFlash, T: DelayNs>(
         halt(&mut delay, "the model's head cannot be fine-tuned")
     };
     if !fits || lens.params > PARAMS || lens.scratch > SCRATCH || lens.state > 0 {
-        halt(&mut delay, "the model does not fit the sensor or the buffers")
+        halt(
+            &mut delay,
+            "the model does not fit the sensor or the buffers",
+        )
     }
     let Buffers {
         arena,
@@ -108,11 +111,11 @@ pub fn run<S: Sensor, L: LabelSource, D: ClassDisplay, F: NorFlash, T: DelayNs>(
     ) else {
         halt(&mut delay, "the fine-tuner rejected the model")
     };
-    let region = flash_len(F::ERASE_SIZE) as u32;
+    let region = flash_len::<F>() as u32;
     let Ok(mut store) = ParamStore::new(flash, 0, region, crc32(model.bytes())) else {
         halt(&mut delay, "the flash region is too small or misaligned")
     };
-    match tuner.restore(|p| store.load(p)) {
+    match tuner.restore(|p| store.load(p), PersistError::Verify) {
         Ok(_loaded) => log_restored(&_loaded),
         Err(_) => info("no saved parameters: starting from the model's own"),
     }

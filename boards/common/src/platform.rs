@@ -7,4 +7,9 @@ pub trait Platform {
     /// On QEMU with `-icount` this is exact: SysTick ticks converted to instructions on
     /// Cortex-M, `minstret` on RISC-V (see the board crates). A board without a counter returns 0.
     fn instructions(&mut self) -> u64;
+
+    /// Called once at the end of the demo, right before its summary line, to print figures
+    /// only the board knows (for example the stack's high-water mark). Prints nothing unless
+    /// the board overrides it.
+    fn report(&mut self) {}
 }

@@ -78,7 +78,10 @@ impl<'a> Replay<'a> {
 
     /// The label of the sample the last [`Sensor::read`] returned.
     pub fn last_label(&self) -> Option<u32> {
-        let last = self.next.checked_sub(1).unwrap_or(self.samples().saturating_sub(1));
+        let last = self
+            .next
+            .checked_sub(1)
+            .unwrap_or(self.samples().saturating_sub(1));
         self.labels.get(last).map(|&l| u32::from(l))
     }
 }

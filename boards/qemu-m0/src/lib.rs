@@ -42,6 +42,15 @@ impl Platform for Counter {
     fn instructions(&mut self) -> u64 {
         self.0.instructions()
     }
+
+    /// The stack's high-water mark: the demo must fit the micro:bit's 16 KiB of RAM.
+    fn report(&mut self) {
+        defmt::println!(
+            "stack: {=usize} B used at most, of {=usize} B",
+            stack_peak(),
+            stack_size()
+        );
+    }
 }
 
 extern "C" {

@@ -20,9 +20,6 @@ pub const EXIT_SETUP: i32 = 2;
 
 /// Erase page of the demo's RAM-backed flash: the common 4 KiB sector of NOR parts.
 pub const FLASH_ERASE_SIZE: usize = 4096;
-/// Room reserved for the demo's RAM-backed flash (`demo::flash_len(FLASH_ERASE_SIZE)` of it is
-/// used; the demo bin checks that it fits).
-pub const FLASH_RESERVED: usize = 64 * 1024;
 
 /// The `-icount` shift the runner passes (`.cargo/config.toml`): 64 ns per instruction.
 pub const ICOUNT_SHIFT: u32 = 6;

@@ -17,9 +17,6 @@ pub const EXIT_SETUP: i32 = 2;
 
 /// Erase page of the demo's RAM-backed flash: the common 4 KiB sector of NOR parts.
 pub const FLASH_ERASE_SIZE: usize = 4096;
-/// Room reserved for the demo's RAM-backed flash (`demo::flash_len(FLASH_ERASE_SIZE)` of it is
-/// used; the demo bin checks that it fits).
-pub const FLASH_RESERVED: usize = 64 * 1024;
 
 /// Guest instructions from the `minstret` CSR, which QEMU advances by exactly one per retired
 /// instruction under `-icount shift=0` (the runner's setting): exact, 64 bits (read high, low,

@@ -18,7 +18,10 @@ fn append(data: &Dataset, features: &mut Vec<u8>, labels: &mut Vec<u8>, csv: &mu
         let row = data.row(i).expect("row in range");
         for &v in row {
             // The digits are counts of set pixels in 4×4 blocks: integers 0..=16.
-            assert!(v.fract() == 0.0 && (0.0..=255.0).contains(&v), "not a u8: {v}");
+            assert!(
+                v.fract() == 0.0 && (0.0..=255.0).contains(&v),
+                "not a u8: {v}"
+            );
             features.push(v as u8);
         }
         labels.push(u8::try_from(label).expect("label fits u8"));

@@ -119,7 +119,7 @@ impl ActivationS8Config {
                 output.zero_point,
             )?),
             ActivationKindS8::Softmax { params, depth } => {
-                if depth == 0 || self.len % depth != 0 {
+                if depth == 0 || !self.len.is_multiple_of(depth) {
                     return Err(ShapeError::Dimension.into());
                 }
                 Op::Softmax(params, depth)

@@ -65,7 +65,7 @@ fn section(
     section: &'static str,
 ) -> Result<(), FormatError> {
     let end = offset.checked_add(len);
-    if offset % ALIGN != 0 || offset < min || end.is_none_or(|e| e > bytes.len()) {
+    if !offset.is_multiple_of(ALIGN) || offset < min || end.is_none_or(|e| e > bytes.len()) {
         return Err(FormatError::Section { section });
     }
     Ok(())
@@ -82,7 +82,7 @@ impl<'a> Model<'a> {
     /// # Errors
     /// A [`FormatError`] naming what is wrong and where. Never panics, whatever the input.
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, FormatError> {
-        if bytes.as_ptr() as usize % ALIGN != 0 {
+        if !(bytes.as_ptr() as usize).is_multiple_of(ALIGN) {
             return Err(FormatError::Misaligned);
         }
         let truncated = |needed| FormatError::Truncated {

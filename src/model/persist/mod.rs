@@ -183,9 +183,9 @@ impl<F: NorFlash> ParamStore<F> {
         let region = region_len as usize;
         let end = offset.checked_add(region_len).ok_or(PersistError::Layout)?;
         if !units_ok
-            || offset as usize % e != 0
+            || !(offset as usize).is_multiple_of(e)
             || region == 0
-            || region % pages != 0
+            || !region.is_multiple_of(pages)
             || end as usize > flash.capacity()
         {
             return Err(PersistError::Layout);

@@ -22,7 +22,7 @@ fn valid_scale(x: f32) -> Result<f32, QuantError> {
 
 /// The number of weights per channel, after checking that `channels` divides `len`.
 fn per_channel_len(len: usize, channels: usize) -> Result<usize, ShapeError> {
-    if channels == 0 || len % channels != 0 {
+    if channels == 0 || !len.is_multiple_of(channels) {
         return Err(ShapeError::Dimension);
     }
     Ok(len / channels)

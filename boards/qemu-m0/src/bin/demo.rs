@@ -14,7 +14,7 @@ use tinytune_qemu_m0::{self as board, Counter};
 #[entry]
 fn main() -> ! {
     let cp = unwrap!(cortex_m::Peripherals::take());
-    let len = demo::flash_len(PAGE_SIZE);
+    let len = demo::flash_len::<Nvmc>();
     let mut flash = unwrap!(Nvmc::take());
     let reserved = flash.capacity();
     if flash.limit(len).is_err() {
@@ -30,11 +30,5 @@ fn main() -> ! {
     // flash the ELF does not cover).
     unwrap!(flash.erase(0, len as u32).ok());
     let mut counter = Counter::start(cp.SYST);
-    let status = demo::main(&mut counter, flash);
-    defmt::println!(
-        "stack: {=usize} B used at most, of {=usize} B",
-        board::stack_peak(),
-        board::stack_size()
-    );
-    board::exit(status)
+    board::exit(demo::main(&mut counter, flash))
 }

@@ -7,25 +7,19 @@ use defmt::unwrap;
 use embedded_storage::nor_flash::NorFlash;
 use static_cell::ConstStaticCell;
 use tinytune_board_common::{demo, RamNorFlash};
-use tinytune_qemu_riscv::{self as board, FLASH_ERASE_SIZE, FLASH_RESERVED};
+use tinytune_qemu_riscv::{self as board, FLASH_ERASE_SIZE};
 
-/// The "flash" (`virt` has no NOR flash controller the demo could use), in .bss.
-static FLASH: ConstStaticCell<[u8; FLASH_RESERVED]> = ConstStaticCell::new([0; FLASH_RESERVED]);
+/// The emulated NOR flash of the parameters.
+type Flash = RamNorFlash<'static, 4, FLASH_ERASE_SIZE>;
+/// Its bytes (`virt` has no NOR flash controller the demo could use), in .bss, exactly as many as the demo needs.
+const FLASH_LEN: usize = demo::flash_len::<Flash>();
+static FLASH: ConstStaticCell<[u8; FLASH_LEN]> = ConstStaticCell::new([0; FLASH_LEN]);
 
 #[riscv_rt::entry]
 fn main() -> ! {
-    let len = demo::flash_len(FLASH_ERASE_SIZE);
-    let Some(bytes) = FLASH.take().get_mut(..len) else {
-        defmt::error!(
-            "the demo needs {=usize} B of flash, the board reserves {=usize}",
-            len,
-            FLASH_RESERVED
-        );
-        board::exit(board::EXIT_SETUP)
-    };
-    let mut flash = RamNorFlash::<4, FLASH_ERASE_SIZE>::new(bytes);
+    let mut flash = Flash::new(FLASH.take());
     // Start from an erased flash, as a freshly programmed device has.
-    unwrap!(flash.erase(0, len as u32).ok());
+    unwrap!(flash.erase(0, FLASH_LEN as u32).ok());
     let mut counter = board::Counter::start();
     board::exit(demo::main(&mut counter, flash))
 }
