@@ -4,8 +4,6 @@
 pub struct Board {
     /// Directory name under `boards/`.
     pub dir: &'static str,
-    /// Rust target triple (must match the crate's `.cargo/config.toml`).
-    pub target: &'static str,
     /// The firmware binaries `cargo xtask size` reports.
     pub bins: &'static [&'static str],
     /// Self-check binaries and the exit status each must end with (fault paths).
@@ -13,17 +11,26 @@ pub struct Board {
     /// Whether the crate has on-target test suites (`cargo test` under QEMU); a board without
     /// them skips that step instead of failing for running no test.
     pub on_target_tests: bool,
+    /// Where its binaries land, relative to the repository root: the `target-dir` of the
+    /// crate's `.cargo/config.toml`, its target triple, `release`.
+    pub bin_dir: &'static str,
+    /// Whether QEMU runs it: CI runs an emulated board's firmware and on-target tests, and only
+    /// builds a real board's (there is no board on the CI machine).
+    pub emulated: bool,
     /// Whether `cargo run --release` is the fine-tuning demo, whose summary line CI compares
     /// with `expected/demo.txt` and whose output checksum with `tinytune eval`'s.
     pub demo: bool,
 }
 
-/// Every board crate; all of them run under QEMU. Boards built for the same triple share one
-/// target directory (`target/boards/<triple>`, set in each crate's `.cargo/config.toml`).
+/// Every board crate. The emulated boards share one target directory per triple
+/// (`target/boards/<triple>`, set in each crate's `.cargo/config.toml`); each real board has its
+/// own (`target/boards/<crate>`), because its binaries have the same names as an emulated
+/// board's of the same triple.
 pub const BOARDS: &[Board] = &[
     Board {
         dir: "qemu-m4",
-        target: "thumbv7em-none-eabihf",
+        bin_dir: "target/boards/thumbv7em-none-eabihf/release",
+        emulated: true,
         bins: &["demo", "xor"],
         expected_exits: &[("hardfault", 3), ("panic", 101)],
         on_target_tests: true,
@@ -31,7 +38,8 @@ pub const BOARDS: &[Board] = &[
     },
     Board {
         dir: "qemu-m0",
-        target: "thumbv6m-none-eabi",
+        bin_dir: "target/boards/thumbv6m-none-eabi/release",
+        emulated: true,
         bins: &["demo"],
         expected_exits: &[("hardfault", 3), ("panic", 101)],
         on_target_tests: true,
@@ -39,11 +47,39 @@ pub const BOARDS: &[Board] = &[
     },
     Board {
         dir: "qemu-riscv",
-        target: "riscv32imac-unknown-none-elf",
+        bin_dir: "target/boards/riscv32imac-unknown-none-elf/release",
+        emulated: true,
         bins: &["demo"],
         expected_exits: &[("trap", 3), ("panic", 101)],
         on_target_tests: true,
         demo: true,
+    },
+    Board {
+        dir: "microbit-v2",
+        bin_dir: "target/boards/microbit-v2/thumbv7em-none-eabihf/release",
+        emulated: false,
+        bins: &["live", "demo"],
+        expected_exits: &[],
+        on_target_tests: false,
+        demo: false,
+    },
+    Board {
+        dir: "rp-pico",
+        bin_dir: "target/boards/rp-pico/thumbv6m-none-eabi/release",
+        emulated: false,
+        bins: &["demo"],
+        expected_exits: &[],
+        on_target_tests: false,
+        demo: false,
+    },
+    Board {
+        dir: "esp32c3",
+        bin_dir: "target/boards/esp32c3/riscv32imc-unknown-none-elf/release",
+        emulated: false,
+        bins: &["demo"],
+        expected_exits: &[],
+        on_target_tests: false,
+        demo: false,
     },
 ];
 

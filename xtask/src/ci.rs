@@ -259,6 +259,14 @@ pub fn run(root: &Path) -> ExitCode {
                 ],
             ),
         );
+        if !board.emulated {
+            check(
+                &mut t,
+                &format!("{} build", board.dir),
+                cargo(&dir, &["build", "--release", "--bins"]),
+            );
+            continue;
+        }
         let run_name = format!("{} run", board.dir);
         let (ok, _, out) = step_stdout(root, &run_name, cargo(&dir, &["run", "--release"]));
         t.record(&run_name, ok);

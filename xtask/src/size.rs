@@ -81,10 +81,7 @@ pub fn run(root: &Path) -> ExitCode {
             ok = false;
             continue;
         }
-        let bin_dir = root
-            .join("target/boards")
-            .join(board.target)
-            .join("release");
+        let bin_dir = root.join(board.bin_dir);
         for bin in board.bins {
             let elf = bin_dir.join(bin);
             match Command::new(&size).arg("-A").arg(&elf).output() {

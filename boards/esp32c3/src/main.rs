@@ -48,7 +48,7 @@ fn main() -> ! {
     let mut region = entry.as_flash_region(&mut storage);
     let flash = unwrap!(region.as_nor_flash());
 
-    let needed = demo::flash_len(erase_size(&flash));
+    let needed = needed(&flash);
     if flash.capacity() < needed {
         defmt::error!(
             "partition is {=usize} B, the demo needs {=usize} B: enlarge it in partitions.csv",
@@ -62,9 +62,9 @@ fn main() -> ! {
     halt()
 }
 
-/// The erase size of `F`: the unit the demo's slots are rounded to.
-fn erase_size<F: NorFlash>(_: &F) -> usize {
-    F::ERASE_SIZE
+/// Bytes of flash the demo needs on `F` (its slots are rounded to `F`'s erase pages).
+fn needed<F: NorFlash>(_: &F) -> usize {
+    demo::flash_len::<F>()
 }
 
 /// Idles forever (the demo is over, or cannot run).

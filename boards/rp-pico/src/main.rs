@@ -16,7 +16,6 @@ use defmt::unwrap;
 use defmt_rtt as _; // global logger: defmt frames over RTT to the debug probe
 use embassy_rp::flash::{Blocking, Flash};
 use embassy_rp::peripherals::FLASH;
-use embedded_storage::nor_flash::NorFlash;
 use panic_probe as _; // panic: message over defmt, then a breakpoint the probe reports
 use tinytune_board_common::demo;
 
@@ -47,7 +46,7 @@ fn main() -> ! {
     let chip: Flash<'_, FLASH, Blocking, FLASH_SIZE> = Flash::new_blocking(p.FLASH);
     let (offset, len) = unwrap!(storage_range());
     let flash = unwrap!(window::Window::new(chip, offset, len));
-    let needed = demo::flash_len(Flash::<FLASH, Blocking, FLASH_SIZE>::ERASE_SIZE);
+    let needed = demo::flash_len::<window::Window<Flash<'static, FLASH, Blocking, FLASH_SIZE>>>();
     if (len as usize) < needed {
         defmt::error!(
             "parameter region is {=u32} B, the demo needs {=usize} B: enlarge STORAGE in memory.x",

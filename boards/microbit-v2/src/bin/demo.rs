@@ -5,7 +5,7 @@
 
 use cortex_m_rt::entry;
 use defmt::unwrap;
-use embedded_storage::nor_flash::ReadNorFlash;
+use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
 use tinytune_board_common::demo;
 use tinytune_microbit_v2::{cycles::DwtCycles, storage, Board};
 
@@ -14,7 +14,7 @@ fn main() -> ! {
     let board = unwrap!(Board::take());
     let mut platform = DwtCycles::new(board.DCB, board.DWT);
     let flash = unwrap!(storage::take(board.NVMC));
-    let needed = demo::flash_len(storage::PAGE_SIZE);
+    let needed = needed(&flash);
     if flash.capacity() < needed {
         defmt::error!(
             "parameter region is {=usize} B, the demo needs {=usize} B: enlarge STORAGE in memory.x",
@@ -28,4 +28,9 @@ fn main() -> ! {
     loop {
         cortex_m::asm::wfi();
     }
+}
+
+/// Bytes of flash the demo needs on `F`.
+fn needed<F: NorFlash>(_: &F) -> usize {
+    demo::flash_len::<F>()
 }

@@ -11,10 +11,16 @@ use tinytune_microbit_v2::accel::{self, Accelerometer};
 use tinytune_microbit_v2::hal::Timer;
 use tinytune_microbit_v2::{leds::LedMatrix, storage, Board};
 
-/// The model the board runs, as a tinytune `.ttm` file taking the accelerometer's 64-value
-/// window: meant to be `include_bytes!("../../../common/data/student.ttm")`. Empty here, so the
-/// loop reports that it has no model.
-static MODEL: &[u8] = &[];
+/// The model the board runs: a `.ttm` file taking the accelerometer's 64-value window.
+///
+/// Shipped with the distilled digits student as a stand-in: it has the right input width, so
+/// the whole loop (classify, show, learn from the buttons, save) runs, but its classes mean
+/// nothing for gestures. For a real use, log windows, train a model on them on the host
+/// (`tinytune train`, then `tinytune quantize`) and put it here with
+/// `tinytune::include_model!("…/gestures.ttm")`.
+fn model() -> &'static [u8] {
+    tinytune_board_common::demo::student()
+}
 
 #[entry]
 fn main() -> ! {
@@ -25,7 +31,7 @@ fn main() -> ! {
     let labels = TwoButtons::new(board.buttons.button_a, board.buttons.button_b);
     let flash = unwrap!(storage::take(board.NVMC));
     live::run(
-        MODEL,
+        model(),
         sensor,
         labels,
         display,
