@@ -14,7 +14,11 @@
 //!   from flash (frozen) or RAM (trainable); f32 forward and backward, int8 inference
 //!   ([`layers::s8`]), and [`layers::Sequential`], a model over caller-owned buffers with
 //!   mini-batch training.
-//! - [`train`]: weight initialisation, losses and optimizer steps.
+//! - [`train`]: weight initialisation, losses, optimizer steps, early stopping, distillation,
+//!   and [`train::finetune`], thresholded fine-tuning of a deployed model on the device.
+//! - [`data`] and [`ensemble`]: preprocessing, augmentation, sampling; combining classifiers.
+//! - [`model`]: the `.ttm` model file read in place from flash, inference ([`model::Model::run`]),
+//!   and [`model::persist`], fine-tuned parameters kept in NOR flash across power loss.
 //! - [`rng`]: the seeded generator and the distributions; randomness is always injected.
 //!
 //! Every buffer belongs to the caller. Kernels check the lengths of the slices they are given once,

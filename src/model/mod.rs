@@ -1,6 +1,6 @@
 //! Deployable models: [`Op`], the operations a model holds; the `.ttm` file that stores them
 //! ([`write()`], [`Model::from_bytes`]); arena planning ([`Model::arena_len`]) and inference
-//! ([`Model::run`]).
+//! ([`Model::run`]); fine-tuned parameters kept in NOR flash across power loss ([`persist`]).
 //!
 //! The byte-level format is specified in `docs/ttm-format.md`. A device typically does:
 //!

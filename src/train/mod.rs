@@ -1,5 +1,6 @@
 //! Training: weight initialisation, losses and optimizer steps, built on the layers' backward
-//! passes.
+//! passes; early stopping; teacher–student distillation ([`distill`]); and on-device
+//! fine-tuning of a deployed model ([`finetune`]).
 
 pub mod distill;
 pub mod early_stop;
