@@ -204,6 +204,8 @@ pub fn run(root: &Path) -> ExitCode {
             "tinytune",
             "-p",
             "tinytune-cli",
+            "-p",
+            "tinytune-board-common",
             "--no-deps",
             "--all-features",
         ],
