@@ -3,28 +3,30 @@
 //! update), and save the learned parameters to flash every [`SAVE_EVERY`] updates. At boot the
 //! newest valid saved parameters are restored, so what the board learned survives power loss.
 //!
-//! Errors never stop the loop: a failed sensor read skips the sample, a failed save is retried
-//! at the next update, and a model that does not fit the buffers or the sensor leaves the board
-//! showing nothing and logging the reason every few seconds.
+//! [`Live`] is one board's state and [`Live::step`] one pass of the loop (tested on the host);
+//! [`run`] is the loop itself. Errors never stop it: a failed sensor read skips the sample, a
+//! failed save is retried after the next update, and a model that does not fit the buffers or
+//! the sensor leaves the board showing nothing and logging the reason every few seconds.
 
 use crate::{ClassDisplay, LabelSource, Sensor};
 use embedded_hal::delay::DelayNs;
 use embedded_storage::nor_flash::NorFlash;
 use static_cell::ConstStaticCell;
-use tinytune::model::persist::{ParamStore, PersistError};
+use tinytune::model::persist::{Loaded, ParamStore, PersistError, Saved};
 use tinytune::model::{crc32, Model};
 use tinytune::num::quant::Requantizer;
-use tinytune::train::finetune::{FineTuner, FinetuneConfig, Trainable};
+use tinytune::train::finetune::{FineTuner, FinetuneConfig, Outcome, Trainable};
 use tinytune::train::loss::ThresholdedConfig;
 
-/// Fine-tuning on a live board: the last layer, margin 0.9, plain SGD.
+/// Fine-tuning on a live board: the last layer, margin 0.6, plain SGD at the learning rate the
+/// emulated demo uses for the digits student.
 pub const FINETUNE: FinetuneConfig = FinetuneConfig {
     trainable: Trainable::LastLayer,
     threshold: ThresholdedConfig {
-        margin: 0.9,
+        margin: 0.6,
         smooth_k: None,
     },
-    learning_rate: 0.01,
+    learning_rate: 0.0002,
     momentum: 0.0,
 };
 /// Parameters are saved after this many updates. Flash wear sets it: every save erases the
@@ -40,8 +42,8 @@ const PARAMS: usize = 2048;
 const SCRATCH: usize = 1024;
 const WIDTH: usize = 256;
 
-/// The live loop's buffers, in .bss.
-struct Buffers {
+/// The live loop's buffers (about 18 KB; [`run`] keeps one set in .bss).
+pub struct LiveBuffers {
     arena: [u8; ARENA],
     requant: [Requantizer; REQUANT],
     params: [f32; PARAMS],
@@ -49,13 +51,26 @@ struct Buffers {
     sample: [f32; WIDTH],
 }
 
-static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers {
-    arena: [0; ARENA],
-    requant: [Requantizer::ZERO; REQUANT],
-    params: [0.0; PARAMS],
-    scratch: [0.0; SCRATCH],
-    sample: [0.0; WIDTH],
-});
+impl LiveBuffers {
+    /// Zeroed buffers.
+    pub const fn new() -> Self {
+        Self {
+            arena: [0; ARENA],
+            requant: [Requantizer::ZERO; REQUANT],
+            params: [0.0; PARAMS],
+            scratch: [0.0; SCRATCH],
+            sample: [0.0; WIDTH],
+        }
+    }
+}
+
+impl Default for LiveBuffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+static BUFFERS: ConstStaticCell<LiveBuffers> = ConstStaticCell::new(LiveBuffers::new());
 
 /// Bytes of NOR flash the live loop needs on flash `F` for its two parameter slots (each
 /// rounded up to whole erase pages).
@@ -63,97 +78,183 @@ pub const fn flash_len<F: NorFlash>() -> usize {
     ParamStore::<F>::region_len(PARAMS)
 }
 
+/// Why the live loop cannot start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LiveError {
+    /// The model file does not parse.
+    Model,
+    /// The model's input length differs from the sensor's, or it needs larger buffers.
+    Fit,
+    /// The model's head cannot be fine-tuned with [`FINETUNE`].
+    Head,
+    /// The flash region is misaligned or smaller than [`flash_len`].
+    Flash,
+}
+
+/// What one [`Live::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Step {
+    /// The sensor read or the inference failed: nothing was shown or learned.
+    NoSample,
+    /// The sample was classified and shown.
+    Classified {
+        /// The class shown.
+        class: usize,
+        /// The fine-tuning outcome, if a label came.
+        learned: Option<Outcome>,
+        /// Where the parameters were saved, if this step saved them.
+        saved: Option<Saved>,
+    },
+}
+
+/// One board running the live loop: the model with its fine-tuner, the parameter store and the
+/// board's sensor, labels and display.
+pub struct Live<'b, S, L, D, F> {
+    tuner: FineTuner<'static, 'b>,
+    store: ParamStore<F>,
+    sensor: S,
+    labels: L,
+    display: D,
+    arena: &'b mut [u8],
+    requant: &'b mut [Requantizer],
+    sample: &'b mut [f32],
+    unsaved: u32,
+}
+
+impl<'b, S: Sensor, L: LabelSource, D: ClassDisplay, F: NorFlash> Live<'b, S, L, D, F> {
+    /// Sets the board up and restores the newest saved parameters of this model, if any
+    /// (returned; `None` means the model's own weights).
+    ///
+    /// # Errors
+    /// [`LiveError`]: the model, the buffers or the flash region do not fit.
+    pub fn new(
+        model: &'static [u8],
+        sensor: S,
+        labels: L,
+        display: D,
+        flash: F,
+        bufs: &'b mut LiveBuffers,
+    ) -> Result<(Self, Option<Loaded>), LiveError> {
+        let model = Model::from_bytes(model).map_err(|_| LiveError::Model)?;
+        let width = sensor.len();
+        let lens = FineTuner::lens(&model, &FINETUNE).map_err(|_| LiveError::Head)?;
+        let fits = model.input_len() == width
+            && model.arena_len(1).is_ok_and(|n| n <= ARENA)
+            && model.requant_len() <= REQUANT
+            && lens.state == 0;
+        let LiveBuffers {
+            arena,
+            requant,
+            params,
+            scratch,
+            sample,
+        } = bufs;
+        let (Some(params), Some(scratch), Some(sample), true) = (
+            params.get_mut(..lens.params),
+            scratch.get_mut(..lens.scratch),
+            sample.get_mut(..width),
+            fits,
+        ) else {
+            return Err(LiveError::Fit);
+        };
+        let mut tuner = FineTuner::new(model, FINETUNE, params, &mut [], scratch)
+            .map_err(|_| LiveError::Head)?;
+        let region = flash_len::<F>() as u32;
+        let mut store = ParamStore::new(flash, 0, region, crc32(model.bytes()))
+            .map_err(|_| LiveError::Flash)?;
+        let restored = tuner.restore(|p| store.load(p), PersistError::Verify).ok();
+        let live = Self {
+            tuner,
+            store,
+            sensor,
+            labels,
+            display,
+            arena,
+            requant,
+            sample,
+            unsaved: 0,
+        };
+        Ok((live, restored))
+    }
+
+    /// One pass of the loop: read, classify, show, learn if labelled, save every
+    /// [`SAVE_EVERY`] updates.
+    pub fn step(&mut self) -> Step {
+        if self.sensor.read(self.sample).is_err() {
+            return Step::NoSample;
+        }
+        let Ok(class) = self.tuner.predict(self.sample, self.arena, self.requant) else {
+            return Step::NoSample;
+        };
+        self.display.show(class);
+        let learned = self.labels.label(class).and_then(|label| {
+            self.tuner
+                .learn(self.sample, label, self.arena, self.requant)
+                .ok()
+        });
+        self.unsaved += u32::from(learned.is_some_and(|o| o.updated));
+        let mut saved = None;
+        if self.unsaved >= SAVE_EVERY {
+            // On a failed save the count stays, so the next update tries again.
+            saved = self.store.save(self.tuner.params()).ok();
+            if saved.is_some() {
+                self.unsaved = 0;
+            }
+        }
+        Step::Classified {
+            class,
+            learned,
+            saved,
+        }
+    }
+
+    /// The fine-tuner (parameters, counts).
+    pub fn tuner(&self) -> &FineTuner<'static, 'b> {
+        &self.tuner
+    }
+
+    /// Ends the loop and gives the flash back.
+    pub fn release(self) -> F {
+        self.store.release()
+    }
+}
+
 /// Samples, classifies, shows, learns from labels and saves, forever (see the
 /// [module docs](self)). `model` is a `.ttm` file whose input length is the sensor's and whose
 /// head fits [`FINETUNE`]; `flash` holds at least [`flash_len`] bytes for the parameters.
 pub fn run<S: Sensor, L: LabelSource, D: ClassDisplay, F: NorFlash, T: DelayNs>(
     model: &'static [u8],
-    mut sensor: S,
-    mut labels: L,
-    mut display: D,
+    sensor: S,
+    labels: L,
+    display: D,
     flash: F,
     mut delay: T,
 ) -> ! {
     let Some(bufs) = BUFFERS.try_take() else {
-        halt(&mut delay, "buffers taken twice")
+        halt(&mut delay, LiveError::Fit)
     };
-    let Ok(model) = Model::from_bytes(model) else {
-        halt(&mut delay, "the model file does not parse")
-    };
-    let width = sensor.len();
-    let fits = model.input_len() == width
-        && width <= WIDTH
-        && model.arena_len(1).is_ok_and(|n| n <= ARENA)
-        && model.requant_len() <= REQUANT;
-    let Ok(lens) = FineTuner::lens(&model, &FINETUNE) else {
-        halt(&mut delay, "the model's head cannot be fine-tuned")
-    };
-    if !fits || lens.params > PARAMS || lens.scratch > SCRATCH || lens.state > 0 {
-        halt(
-            &mut delay,
-            "the model does not fit the sensor or the buffers",
-        )
-    }
-    let Buffers {
-        arena,
-        requant,
-        params,
-        scratch,
-        sample,
-    } = bufs;
-    let sample = &mut sample[..width];
-    let Ok(mut tuner) = FineTuner::new(
-        model,
-        FINETUNE,
-        &mut params[..lens.params],
-        &mut [],
-        &mut scratch[..lens.scratch],
-    ) else {
-        halt(&mut delay, "the fine-tuner rejected the model")
-    };
-    let region = flash_len::<F>() as u32;
-    let Ok(mut store) = ParamStore::new(flash, 0, region, crc32(model.bytes())) else {
-        halt(&mut delay, "the flash region is too small or misaligned")
-    };
-    match tuner.restore(|p| store.load(p), PersistError::Verify) {
-        Ok(_loaded) => log_restored(&_loaded),
-        Err(_) => info("no saved parameters: starting from the model's own"),
-    }
-
-    let mut unsaved = 0u32;
-    loop {
-        if sensor.read(sample).is_ok() {
-            if let Ok(predicted) = tuner.predict(sample, arena, requant) {
-                display.show(predicted);
-                if let Some(label) = labels.label(predicted) {
-                    if let Ok(outcome) = tuner.learn(sample, label, arena, requant) {
-                        unsaved += u32::from(outcome.updated);
-                    }
-                }
+    match Live::new(model, sensor, labels, display, flash, bufs) {
+        Ok((mut live, _restored)) => {
+            #[cfg(feature = "defmt")]
+            match _restored {
+                Some(loaded) => defmt::info!("restored the fine-tuned parameters: {}", loaded),
+                None => defmt::info!("no saved parameters: starting from the model's own"),
+            }
+            loop {
+                live.step();
+                delay.delay_ms(PERIOD_MS);
             }
         }
-        if unsaved >= SAVE_EVERY && store.save(tuner.params()).is_ok() {
-            unsaved = 0;
-        }
-        delay.delay_ms(PERIOD_MS);
+        Err(e) => halt(&mut delay, e),
     }
-}
-
-fn info(_msg: &str) {
-    #[cfg(feature = "defmt")]
-    defmt::info!("{=str}", _msg);
-}
-
-fn log_restored(_loaded: &tinytune::model::persist::Loaded) {
-    #[cfg(feature = "defmt")]
-    defmt::info!("restored the fine-tuned parameters: {}", _loaded);
 }
 
 /// Logs `why` every five seconds, forever.
-fn halt<T: DelayNs>(delay: &mut T, _why: &str) -> ! {
+fn halt<T: DelayNs>(delay: &mut T, _why: LiveError) -> ! {
     loop {
         #[cfg(feature = "defmt")]
-        defmt::error!("tinytune: stopped: {=str}", _why);
+        defmt::error!("tinytune: the live loop cannot start: {}", _why);
         delay.delay_ms(5000);
     }
 }
