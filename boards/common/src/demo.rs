@@ -14,6 +14,7 @@
 //! Every step is deterministic (fixed seeds, exact instruction counts under QEMU's `-icount`),
 //! so the boards' output is compared with committed expected output in CI.
 
+use crate::buffers::{SplitError, TuningBuffers, Work};
 use crate::{Drift, Platform, Replay};
 use embedded_storage::nor_flash::NorFlash;
 use rand_core::SeedableRng;
@@ -81,51 +82,17 @@ pub const DEMO: DemoConfig = DemoConfig {
     epochs: 3,
 };
 
-// Buffer capacities: enough for the student (checked at run time against what it needs).
-const ARENA: usize = 1536;
-const REQUANT: usize = 16;
-const PARAMS: usize = 1296;
-const STATE: usize = 0;
-const SCRATCH: usize = 512;
-
-/// Every buffer the demo uses, in one static (.bss), so the linker proves it fits in RAM.
-pub struct Buffers {
-    arena: [u8; ARENA],
-    requant: [Requantizer; REQUANT],
-    params: [f32; PARAMS],
-    state: [f32; STATE],
-    scratch: [f32; SCRATCH],
-    sample: [f32; WIDTH],
-    output: [f32; 16],
-}
-
-impl Buffers {
-    /// Zeroed buffers (the demo keeps one set in a static; tests may make their own).
-    pub const fn new() -> Self {
-        Self {
-            arena: [0; ARENA],
-            requant: [Requantizer::ZERO; REQUANT],
-            params: [0.0; PARAMS],
-            state: [0.0; STATE],
-            scratch: [0.0; SCRATCH],
-            sample: [0.0; WIDTH],
-            output: [0.0; 16],
-        }
-    }
-}
-
-impl Default for Buffers {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// Every buffer the demo uses (capacities enough for the student, checked at run time), in
+/// one static (.bss), so the linker proves it fits in RAM: a 1,536 B arena, 16 requantizers,
+/// 1,296 parameters, no optimizer state, 512 scratch values, one 64-value sample.
+pub type Buffers = TuningBuffers<1536, 16, 1296, 0, 512, WIDTH>;
 
 static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
 
 /// Bytes of NOR flash the demo needs on flash `F` for its two parameter slots (each rounded
 /// up to whole erase pages).
 pub const fn flash_len<F: NorFlash>() -> usize {
-    ParamStore::<F>::region_len(PARAMS)
+    ParamStore::<F>::region_len(Buffers::PARAMS)
 }
 
 /// What went wrong, if the demo could not run to the end.
@@ -147,6 +114,15 @@ pub enum DemoError {
 impl From<tinytune::Error> for DemoError {
     fn from(e: tinytune::Error) -> Self {
         DemoError::Run(e)
+    }
+}
+
+impl From<SplitError> for DemoError {
+    fn from(e: SplitError) -> Self {
+        match e {
+            SplitError::Capacity => DemoError::Buffers,
+            SplitError::Tuner(e) => DemoError::Run(e),
+        }
     }
 }
 
@@ -217,24 +193,18 @@ pub fn run<P: Platform, F: NorFlash>(
     let data = Replay::new(FEATURES, LABELS, WIDTH).ok_or(DemoError::Data)?;
     let total = data.samples();
     let classes = model.output_len();
-    if model.input_len() != WIDTH
-        || total <= TUNE_SAMPLES
-        || model.arena_len(1)? > ARENA
-        || model.requant_len() > REQUANT
-        || classes > bufs.output.len()
-    {
+    let mut output = [0f32; 16];
+    let output = output.get_mut(..classes).ok_or(DemoError::Buffers)?;
+    if model.input_len() != WIDTH || total <= TUNE_SAMPLES {
         return Err(DemoError::Buffers);
     }
-    let Buffers {
+    // The fine-tuner stays untuned until step 3; step 1 runs the model itself.
+    let (mut tuner, work) = bufs.split(model, config.finetune, WIDTH)?;
+    let Work {
         arena,
         requant,
-        params,
-        state,
-        scratch,
         sample,
-        output,
-    } = bufs;
-    let output = output.get_mut(..classes).ok_or(DemoError::Buffers)?;
+    } = work;
 
     // 1. The deployed int8 model on clean samples.
     let mut clean = 0u32;
@@ -253,14 +223,6 @@ pub fn run<P: Platform, F: NorFlash>(
     let eval = (total - TUNE_SAMPLES) as u32;
 
     // 2. The same model on the drifted evaluation samples.
-    let lens = FineTuner::lens(&model, &config.finetune)?;
-    let mut tuner = FineTuner::new(
-        model,
-        config.finetune,
-        params.get_mut(..lens.params).ok_or(DemoError::Buffers)?,
-        state.get_mut(..lens.state).ok_or(DemoError::Buffers)?,
-        scratch.get_mut(..lens.scratch).ok_or(DemoError::Buffers)?,
-    )?;
     let drift = evaluate(config, &mut tuner, &data, sample, arena, requant)?;
 
     // 3. Fine-tuning on the labelled, drifted tuning stream.
@@ -291,13 +253,12 @@ pub fn run<P: Platform, F: NorFlash>(
     let flash = store.release();
 
     let mut store = ParamStore::new(flash, 0, region, tag)?;
-    let mut tuner = FineTuner::new(
-        model,
-        config.finetune,
-        params.get_mut(..lens.params).ok_or(DemoError::Buffers)?,
-        state.get_mut(..lens.state).ok_or(DemoError::Buffers)?,
-        scratch.get_mut(..lens.scratch).ok_or(DemoError::Buffers)?,
-    )?;
+    let (mut tuner, work) = bufs.split(model, config.finetune, WIDTH)?;
+    let Work {
+        arena,
+        requant,
+        sample,
+    } = work;
     tuner.restore(|p| store.load(p), PersistError::Verify)?;
     let reloaded_crc = crc32_f32s(tuner.params());
     let reloaded = evaluate(config, &mut tuner, &data, sample, arena, requant)?;

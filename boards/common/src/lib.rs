@@ -15,6 +15,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod buffers;
 pub mod demo;
 pub mod display;
 pub mod drift;

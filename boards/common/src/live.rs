@@ -8,6 +8,7 @@
 //! failed save is retried after the next update, and a model that does not fit the buffers or
 //! the sensor leaves the board showing nothing and logging the reason every few seconds.
 
+use crate::buffers::{SplitError, TuningBuffers, Work};
 use crate::{ClassDisplay, LabelSource, Sensor};
 use embedded_hal::delay::DelayNs;
 use embedded_storage::nor_flash::NorFlash;
@@ -36,46 +37,17 @@ pub const SAVE_EVERY: u32 = 8;
 /// Time between two samples.
 pub const PERIOD_MS: u32 = 100;
 
-const ARENA: usize = 4096;
-const REQUANT: usize = 64;
-const PARAMS: usize = 2048;
-const SCRATCH: usize = 1024;
-const WIDTH: usize = 256;
-
-/// The live loop's buffers (about 18 KB; [`run`] keeps one set in .bss).
-pub struct LiveBuffers {
-    arena: [u8; ARENA],
-    requant: [Requantizer; REQUANT],
-    params: [f32; PARAMS],
-    scratch: [f32; SCRATCH],
-    sample: [f32; WIDTH],
-}
-
-impl LiveBuffers {
-    /// Zeroed buffers.
-    pub const fn new() -> Self {
-        Self {
-            arena: [0; ARENA],
-            requant: [Requantizer::ZERO; REQUANT],
-            params: [0.0; PARAMS],
-            scratch: [0.0; SCRATCH],
-            sample: [0.0; WIDTH],
-        }
-    }
-}
-
-impl Default for LiveBuffers {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// The live loop's buffers (about 18 KB; [`run`] keeps one set in .bss): a 4 KiB arena, 64
+/// requantizers, 2,048 parameters, no optimizer state, 1,024 scratch values, samples of up to
+/// 256 values.
+pub type LiveBuffers = TuningBuffers<4096, 64, 2048, 0, 1024, 256>;
 
 static BUFFERS: ConstStaticCell<LiveBuffers> = ConstStaticCell::new(LiveBuffers::new());
 
 /// Bytes of NOR flash the live loop needs on flash `F` for its two parameter slots (each
 /// rounded up to whole erase pages).
 pub const fn flash_len<F: NorFlash>() -> usize {
-    ParamStore::<F>::region_len(PARAMS)
+    ParamStore::<F>::region_len(LiveBuffers::PARAMS)
 }
 
 /// Why the live loop cannot start.
@@ -138,28 +110,18 @@ impl<'b, S: Sensor, L: LabelSource, D: ClassDisplay, F: NorFlash> Live<'b, S, L,
     ) -> Result<(Self, Option<Loaded>), LiveError> {
         let model = Model::from_bytes(model).map_err(|_| LiveError::Model)?;
         let width = sensor.len();
-        let lens = FineTuner::lens(&model, &FINETUNE).map_err(|_| LiveError::Head)?;
-        let fits = model.input_len() == width
-            && model.arena_len(1).is_ok_and(|n| n <= ARENA)
-            && model.requant_len() <= REQUANT
-            && lens.state == 0;
-        let LiveBuffers {
+        if model.input_len() != width {
+            return Err(LiveError::Fit);
+        }
+        let (mut tuner, work) = bufs.split(model, FINETUNE, width).map_err(|e| match e {
+            SplitError::Capacity => LiveError::Fit,
+            SplitError::Tuner(_) => LiveError::Head,
+        })?;
+        let Work {
             arena,
             requant,
-            params,
-            scratch,
             sample,
-        } = bufs;
-        let (Some(params), Some(scratch), Some(sample), true) = (
-            params.get_mut(..lens.params),
-            scratch.get_mut(..lens.scratch),
-            sample.get_mut(..width),
-            fits,
-        ) else {
-            return Err(LiveError::Fit);
-        };
-        let mut tuner = FineTuner::new(model, FINETUNE, params, &mut [], scratch)
-            .map_err(|_| LiveError::Head)?;
+        } = work;
         let region = flash_len::<F>() as u32;
         let mut store = ParamStore::new(flash, 0, region, crc32(model.bytes()))
             .map_err(|_| LiveError::Flash)?;
