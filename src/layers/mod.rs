@@ -41,6 +41,7 @@ mod any;
 mod params;
 
 pub mod activation;
+pub mod attention;
 pub mod batch_norm;
 pub mod conv;
 pub mod dense;

@@ -1,5 +1,6 @@
 //! Reference implementations, one module per kernel family.
 pub mod activation;
+pub mod attention;
 pub mod elementwise;
 pub mod linear;
 pub mod num;

@@ -50,6 +50,7 @@
 //! [`SoftmaxParamsS8`]: crate::kernels::generic::softmax::SoftmaxParamsS8
 
 mod activation;
+pub mod attention;
 mod conv;
 mod dense;
 mod depthwise;

@@ -1,0 +1,1 @@
+//! Attention and transformer blocks in f32 (in progress).

@@ -1,0 +1,1 @@
+//! int8 attention and transformer inference (in progress).
