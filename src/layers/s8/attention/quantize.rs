@@ -32,20 +32,32 @@ pub struct EncoderShapeS8 {
 /// [`EncoderQuantS8`]; each becomes asymmetric int8 parameters
 /// ([`QuantParams::asymmetric_from_min_max`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[allow(missing_docs)]
 pub struct EncoderRanges {
+    /// Range of the block's input.
     pub input: (f32, f32),
+    /// Range of `LN1(x)`.
     pub ln1: (f32, f32),
+    /// Range of the queries.
     pub q: (f32, f32),
+    /// Range of the keys.
     pub k: (f32, f32),
+    /// Range of the values.
     pub v: (f32, f32),
+    /// Range of the concatenated heads.
     pub attn: (f32, f32),
+    /// Range of `MHA(LN1(x))`.
     pub mha: (f32, f32),
+    /// Range of `y = x + MHA(LN1(x))`.
     pub resid: (f32, f32),
+    /// Range of `LN2(y)`.
     pub ln2: (f32, f32),
+    /// Range of `W1·LN2(y) + b1`.
     pub ff1: (f32, f32),
+    /// Range of `GELU(W1·LN2(y) + b1)`.
     pub gelu: (f32, f32),
+    /// Range of `W2·GELU(…) + b2`.
     pub ff2: (f32, f32),
+    /// Range of the block's output.
     pub output: (f32, f32),
 }
 
