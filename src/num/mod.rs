@@ -4,8 +4,10 @@
 //!   multiply, rounding divide by a power of two) and Q7/Q15/Q31 saturating arithmetic.
 //! - [`quant`]: affine quantization parameters and the [`quant::Requantizer`] that turns an int32
 //!   accumulator back into int8 exactly as TFLite's `MultiplyByQuantizedMultiplier` does.
+//! - [`isqrt`]: exact integer square roots (the integer layer norm's standard deviation).
 
 pub mod fixed;
 pub mod fixedpoint;
+pub mod isqrt;
 pub mod math;
 pub mod quant;
