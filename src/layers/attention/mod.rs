@@ -13,7 +13,9 @@
 //! `cache_len(batch)` tell their lengths (in f32 values) before anything is allocated.
 
 mod common;
+mod encoder;
 mod mha;
 
 pub use crate::kernels::generic::attention::AttentionMask;
+pub use encoder::{TransformerEncoder, TransformerEncoderConfig};
 pub use mha::{MultiHeadAttention, MultiHeadAttentionConfig};
