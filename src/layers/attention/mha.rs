@@ -267,7 +267,8 @@ impl MultiHeadAttentionConfig {
 /// for no padding, values `≥ seq` mean no padding): keys from the valid length on are masked
 /// for every query, and a query that sees no key gives `bo` (its attention output is zero).
 /// Outputs at padded positions are computed like the others (they attend to the valid keys);
-/// a pooling over the valid positions keeps them out of the result.
+/// a pooling over the valid positions ([`MeanPool`](super::MeanPool)) keeps them out of the
+/// result.
 ///
 /// The layer does not implement [`Layer`](crate::layers::Layer): it needs scratch memory
 /// ([`scratch_len`](Self::scratch_len)) and the valid lengths.

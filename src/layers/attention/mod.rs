@@ -15,7 +15,12 @@
 mod common;
 mod encoder;
 mod mha;
+mod sequence;
 
 pub use crate::kernels::generic::attention::AttentionMask;
 pub use encoder::{TransformerEncoder, TransformerEncoderConfig};
 pub use mha::{MultiHeadAttention, MultiHeadAttentionConfig};
+pub use sequence::{
+    ClassToken, FirstToken, LearnedPositionalEncoding, MeanPool, PoolConfig, SequenceConfig,
+    SinusoidalEncoding, SinusoidalEncodingConfig,
+};
