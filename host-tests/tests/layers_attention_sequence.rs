@@ -237,3 +237,76 @@ fn nan_and_errors() {
         len_err(Buffer::Output, 6, 5)
     );
 }
+
+/// The memory table of the attention module docs, read from the source, against the layers'
+/// own `param_len`, `scratch_len` and `cache_len` (bytes = 4 · values, batch 1), and the
+/// formulas of the docs against the functions on more shapes and batches.
+#[test]
+fn memory_table_in_the_docs_matches_the_functions() {
+    use tinytune::layers::attention::{MultiHeadAttentionConfig, TransformerEncoderConfig};
+    let src = include_str!("../../src/layers/attention/mod.rs");
+    let rows: Vec<Vec<usize>> = src
+        .lines()
+        .filter_map(|l| l.strip_prefix("//! | "))
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|l| {
+            l.split(['|', ','])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "three rows in the table");
+    for row in &rows {
+        let [s, w, h, f, mp, ms, mc, ep, es, ec] = row[..] else {
+            panic!("row {row:?}")
+        };
+        let mcfg = MultiHeadAttentionConfig {
+            seq: s,
+            width: w,
+            heads: h,
+            causal: false,
+        };
+        let mparams = vec![0.0f32; mcfg.param_len().unwrap()];
+        let m = mcfg.init(&mparams[..]).unwrap();
+        assert_eq!(
+            [4 * m.param_len(), 4 * m.scratch_len(1), 4 * m.cache_len(1)],
+            [mp, ms, mc]
+        );
+        let ecfg = TransformerEncoderConfig::new(s, w, h, f);
+        let eparams = vec![0.0f32; ecfg.param_len().unwrap()];
+        let e = ecfg.init(&eparams[..]).unwrap();
+        assert_eq!(
+            [4 * e.param_len(), 4 * e.scratch_len(1), 4 * e.cache_len(1)],
+            [ep, es, ec]
+        );
+    }
+    // The formulas of the docs, in values.
+    for (s, w, h, f, b) in [
+        (1, 1, 1, 1, 1),
+        (5, 6, 3, 7, 2),
+        (10, 8, 4, 40, 3),
+        (3, 12, 2, 2, 1),
+    ] {
+        let mcfg = MultiHeadAttentionConfig {
+            seq: s,
+            width: w,
+            heads: h,
+            causal: true,
+        };
+        let p = vec![0.0f32; mcfg.param_len().unwrap()];
+        let m = mcfg.init(&p[..]).unwrap();
+        assert_eq!(m.param_len(), 4 * (w * w + w));
+        assert_eq!(m.scratch_len(b), 4 * s * w + h * s * s);
+        assert_eq!(m.cache_len(b), b * (4 * s * w + h * s * s));
+        let ecfg = TransformerEncoderConfig::new(s, w, h, f);
+        let p = vec![0.0f32; ecfg.param_len().unwrap()];
+        let e = ecfg.init(&p[..]).unwrap();
+        assert_eq!(e.param_len(), 4 * w + 4 * (w * w + w) + 2 * f * w + f + w);
+        let (sw, sf) = (s * w, s * f);
+        let scratch = (sw + (4 * sw + h * s * s).max(sf)).max(2 * sw + (2 * sf).max(6 * sw));
+        assert_eq!(e.scratch_len(b), scratch);
+        assert_eq!(e.cache_len(b), b * (4 * s + 7 * sw + h * s * s + sf));
+    }
+}
