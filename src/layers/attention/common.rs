@@ -1,6 +1,6 @@
 //! Buffer helpers shared by the attention layers.
 
-use crate::error::{check_len, Buffer, ShapeError};
+use crate::error::{check_len, product, Buffer, ShapeError};
 use crate::kernels::generic::attention::AttentionMask;
 
 /// Checks that the scratch holds at least `needed` values (longer is fine).
@@ -67,4 +67,12 @@ pub(super) fn sub(x: &[f32], start: usize, n: usize) -> &[f32] {
 /// [`sub`] for a mutable slice.
 pub(super) fn sub_mut(x: &mut [f32], start: usize, n: usize) -> &mut [f32] {
     x.get_mut(start..start.saturating_add(n)).unwrap_or(&mut [])
+}
+
+/// `seq · width`, both non-zero.
+pub(super) fn seq_len(seq: usize, width: usize) -> Result<usize, ShapeError> {
+    if seq == 0 || width == 0 {
+        return Err(ShapeError::Dimension);
+    }
+    product(&[seq, width])
 }

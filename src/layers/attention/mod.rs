@@ -49,12 +49,14 @@
 mod common;
 mod encoder;
 mod mha;
-mod sequence;
+mod pooling;
+mod position;
 
 pub use crate::kernels::generic::attention::AttentionMask;
 pub use encoder::{TransformerEncoder, TransformerEncoderConfig};
 pub use mha::{MultiHeadAttention, MultiHeadAttentionConfig};
-pub use sequence::{
-    ClassToken, FirstToken, LearnedPositionalEncoding, MeanPool, PoolConfig, SequenceConfig,
-    SinusoidalEncoding, SinusoidalEncodingConfig,
+pub use pooling::{FirstToken, MeanPool, PoolConfig};
+pub use position::{
+    ClassToken, LearnedPositionalEncoding, SequenceConfig, SinusoidalEncoding,
+    SinusoidalEncodingConfig,
 };
