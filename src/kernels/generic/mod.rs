@@ -1,6 +1,7 @@
 //! Portable reference kernels: plain Rust over slices, the specification every fast kernel is
 //! tested against.
 pub mod activation;
+pub mod attention;
 pub mod attention_s8;
 pub mod conv;
 pub mod dense;

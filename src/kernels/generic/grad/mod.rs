@@ -4,6 +4,7 @@
 //! gradient with respect to the input (overwriting) and adds the gradients of the weights and
 //! biases (accumulating), the convention of [`Layer::backward`](crate::layers::Layer::backward).
 pub mod activation;
+pub mod attention;
 pub mod conv;
 pub mod dense;
 pub mod depthwise;
