@@ -15,8 +15,13 @@
 //! - int8 inference layers live in [`s8`]; they take the quantized weights and requantizers
 //!   computed on the host and never allocate.
 //!
-//! No layer needs scratch memory beyond its cache; [`Sequential`] needs two activation-sized
-//! buffers, which it sizes itself.
+//! No layer in the table below needs scratch memory beyond its cache; [`Sequential`] needs two
+//! activation-sized buffers, which it sizes itself. The attention layers ([`attention`]:
+//! multi-head self-attention, the pre-LN transformer encoder block, positional encodings, class
+//! token, sequence pooling) need scratch for their projections and scores, so they have their
+//! own `forward`/`backward` methods with a caller scratch of `scratch_len(batch)` values and a
+//! per-sample padding mask; their int8 inference counterparts are in [`s8::attention`]. They are
+//! not (yet) part of [`AnyLayer`] and [`Sequential`].
 //!
 //! # The f32 layers
 //!
