@@ -16,4 +16,5 @@ pub mod mlp;
 pub mod nor_flash;
 pub mod reference;
 pub mod rng;
+pub mod transformer;
 pub mod vectors;
