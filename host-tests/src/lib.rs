@@ -17,4 +17,5 @@ pub mod nor_flash;
 pub mod reference;
 pub mod rng;
 pub mod transformer;
+pub mod transformer_s8;
 pub mod vectors;

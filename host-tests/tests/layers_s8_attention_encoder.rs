@@ -3,26 +3,18 @@
 //!
 //! Weights are random with a fixed seed (Xavier-uniform `±sqrt(6 / (in + out))`, biases and
 //! betas `±0.1`, gammas `1 ± 0.2`), inputs uniform in `[-2, 2)`. Activation ranges come from
-//! an f64 forward pass over 16 calibration samples (written here from the reference pieces and
-//! checked equal to `reference::attention::encoder`); the accuracy is measured on 16 other
+//! an f64 forward pass over 16 calibration samples (`transformer_s8::encoder_f64`, written from
+//! the reference pieces and checked here equal to `reference::attention::encoder`); the accuracy is measured on 16 other
 //! samples: the int8 output, dequantized, against the f64 block on the dequantized int8 input.
 
 use tinytune::layers::s8::attention::*;
 use tinytune::num::quant::{QuantParams, Requantizer};
 use tinytune::{Error, ShapeError};
-use tinytune_host_tests::reference::activation::gelu;
 use tinytune_host_tests::reference::attention as f64ref;
 use tinytune_host_tests::rng::SplitMix64;
-
-const EPS: f32 = 1e-5;
-
-#[derive(Clone, Copy)]
-struct Dims {
-    seq: usize,
-    width: usize,
-    heads: usize,
-    ff: usize,
-}
+use tinytune_host_tests::transformer_s8::{
+    encoder_f64, encoder_ranges, range_of, EncoderDims as Dims, EPS,
+};
 
 fn random_params(d: Dims, seed: u64) -> Vec<f32> {
     let (w, f) = (d.width, d.ff);
@@ -44,52 +36,6 @@ fn random_params(d: Dims, seed: u64) -> Vec<f32> {
     xavier(&mut p, &mut rng, w, f);
     assert_eq!(p.len(), f64ref::encoder_param_len(w, f));
     p
-}
-
-/// Every intermediate of the f64 block, in the order of `EncoderRanges`.
-fn f64_forward(d: Dims, params: &[f64], x: &[f64], mask: f64ref::Mask) -> [Vec<f64>; 13] {
-    let (w, f, seq) = (d.width, d.ff, d.seq);
-    let mut at = 0;
-    let mut take = |n: usize| {
-        let s = params[at..at + n].to_vec();
-        at += n;
-        s
-    };
-    let (g1, be1) = (take(w), take(w));
-    let proj: Vec<(Vec<f64>, Vec<f64>)> = (0..4).map(|_| (take(w * w), take(w))).collect();
-    let (g2, be2) = (take(w), take(w));
-    let (w1, b1, w2, b2) = (take(f * w), take(f), take(w * f), take(w));
-    let h = f64ref::layer_norm(x, w, &g1, &be1, EPS as f64);
-    let pr = |i: usize, inp: &[f64]| f64ref::dense(inp, seq, w, w, &proj[i].0, &proj[i].1);
-    let (q, k, v) = (pr(0, &h), pr(1, &h), pr(2, &h));
-    let hd = w / d.heads;
-    let mut concat = vec![0.0; seq * w];
-    for hh in 0..d.heads {
-        let cols = |m: &[f64]| -> Vec<f64> {
-            (0..seq)
-                .flat_map(|r| m[r * w + hh * hd..r * w + (hh + 1) * hd].to_vec())
-                .collect()
-        };
-        let o = f64ref::sdpa(&cols(&q), &cols(&k), &cols(&v), seq, hd, mask);
-        for r in 0..seq {
-            concat[r * w + hh * hd..r * w + (hh + 1) * hd]
-                .copy_from_slice(&o[r * hd..(r + 1) * hd]);
-        }
-    }
-    let a = pr(3, &concat);
-    let y: Vec<f64> = x.iter().zip(&a).map(|(x, a)| x + a).collect();
-    let h2 = f64ref::layer_norm(&y, w, &g2, &be2, EPS as f64);
-    let f1 = f64ref::dense(&h2, seq, w, f, &w1, &b1);
-    let g: Vec<f64> = f1.iter().map(|&v| gelu(v)).collect();
-    let f2 = f64ref::dense(&g, seq, f, w, &w2, &b2);
-    let out: Vec<f64> = y.iter().zip(&f2).map(|(y, f)| y + f).collect();
-    [x.to_vec(), h, q, k, v, concat, a, y, h2, f1, g, f2, out]
-}
-
-fn range_of(v: &[f64]) -> (f32, f32) {
-    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (lo as f32, hi as f32)
 }
 
 struct Built {
@@ -118,29 +64,14 @@ fn build(d: Dims, params: &[f32], calib: &[Vec<f64>], causal: bool, valid: usize
     let mask = f64ref::Mask { causal, valid };
     let mut all: [Vec<f64>; 13] = Default::default();
     for x in calib {
-        let t = f64_forward(d, &p64, x, mask);
+        let t = encoder_f64(d, &p64, x, mask);
         let whole = f64ref::encoder(x, d.seq, d.width, d.heads, d.ff, &p64, mask, EPS as f64);
         assert!(t[12].iter().zip(&whole).all(|(a, b)| (a - b).abs() < 1e-12));
         for (acc, v) in all.iter_mut().zip(t) {
             acc.extend(v);
         }
     }
-    let r: Vec<(f32, f32)> = all.iter().map(|v| range_of(v)).collect();
-    let ranges = EncoderRanges {
-        input: r[0],
-        ln1: r[1],
-        q: r[2],
-        k: r[3],
-        v: r[4],
-        attn: r[5],
-        mha: r[6],
-        resid: r[7],
-        ln2: r[8],
-        ff1: r[9],
-        gelu: r[10],
-        ff2: r[11],
-        output: r[12],
-    };
+    let ranges = encoder_ranges(&all.each_ref().map(|v| range_of(v)));
     let (lens, scales_len) = encoder_s8_storage_len(d.width, d.ff).unwrap();
     let mut b = Built {
         weights: vec![0; lens.weights],
