@@ -25,5 +25,5 @@ mod run;
 
 pub use crate::error::{DType, FormatError};
 pub use format::{crc32, crc32_update, encoded_len, write, Aligned, ClassNames, Meta, Model};
-pub use op::{Op, TensorsS8};
+pub use op::{EncoderTensorsS8, Op, TensorsS8};
 pub use plan::OpSummary;

@@ -3,6 +3,7 @@
 //! from flash); the host's quantizer and exporter build them over their own buffers.
 
 use crate::layers::activation::ActivationConfig;
+use crate::layers::attention::{SequenceConfig, SinusoidalEncodingConfig, TransformerEncoderConfig};
 use crate::layers::batch_norm::BatchNormConfig;
 use crate::layers::conv::{Conv1dConfig, Conv2dConfig};
 use crate::layers::dense::DenseConfig;
@@ -15,6 +16,7 @@ use crate::layers::s8::{
     ActivationS8Config, Conv1dS8Config, Conv2dS8Config, DenseS8Config, DepthwiseConv2dS8Config,
     GlobalAvgPoolS8Config, Pool1dS8Config, Pool2dS8Config,
 };
+use crate::layers::s8::attention::{PositionalAddS8Config, TransformerEncoderS8Config};
 use crate::num::quant::QuantParams;
 
 /// The int8 tensors of a layer with weights: symmetric int8 weights, optional int32 bias, and the
@@ -28,6 +30,23 @@ pub struct TensorsS8<'a> {
     pub bias: Option<&'a [i32]>,
     /// `(multiplier, shift)` pairs of the [`Requantizer`](crate::num::quant::Requantizer)s.
     pub requant: &'a [i32],
+}
+
+/// The int8 tensors of a transformer encoder block, in the layout of
+/// [`EncoderS8Params`](crate::layers::s8::attention::EncoderS8Params), with the requantizers
+/// as interleaved `(multiplier, shift)` pairs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncoderTensorsS8<'a> {
+    /// `Wq, Wk, Wv, Wo, W1, W2`: `4·width² + 2·ff·width` values.
+    pub weights: &'a [i8],
+    /// `bq, bk, bv, bo, b1, b2`: `5·width + ff` values.
+    pub bias: &'a [i32],
+    /// One `(multiplier, shift)` pair per bias value: `2·(5·width + ff)` values.
+    pub requant: &'a [i32],
+    /// Folded LN1 then LN2 gammas, `2·width`.
+    pub ln_multiplier: &'a [i32],
+    /// Folded LN1 then LN2 betas, `2·width`.
+    pub ln_offset: &'a [i64],
 }
 
 /// One operation of a deployable model.
@@ -90,4 +109,15 @@ pub enum Op<'a> {
     GlobalAvgPoolS8(GlobalAvgPoolS8Config),
     /// int8 activation (tables built when the model is loaded).
     ActivationS8(ActivationS8Config),
+    /// f32 sinusoidal positional encoding, added to `[seq, width]` (computed on the device).
+    SinusoidalEncoding(SinusoidalEncodingConfig),
+    /// f32 learned positional encoding: the table `[seq, width]`, added.
+    LearnedPositionalEncoding(SequenceConfig, &'a [f32]),
+    /// f32 pre-LN transformer encoder block (inference: dropout off, no padding mask);
+    /// parameters as [`TransformerEncoderConfig`].
+    TransformerEncoder(TransformerEncoderConfig, &'a [f32]),
+    /// int8 positional encoding: the quantized table `[seq, width]`, added.
+    PositionalAddS8(PositionalAddS8Config, &'a [i8]),
+    /// int8 pre-LN transformer encoder block.
+    TransformerEncoderS8(TransformerEncoderS8Config, EncoderTensorsS8<'a>),
 }

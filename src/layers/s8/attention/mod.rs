@@ -47,6 +47,7 @@
 mod encoder;
 mod layer_norm;
 mod mha;
+mod position;
 mod quantize;
 
 pub use crate::kernels::generic::attention_s8::AttentionMask;
@@ -56,6 +57,7 @@ pub use encoder::{
 };
 pub use layer_norm::{LayerNormS8, LayerNormS8Config};
 pub use mha::{MhaS8Params, MultiHeadAttentionS8, MultiHeadAttentionS8Config};
+pub use position::{PositionalAddS8, PositionalAddS8Config};
 pub use quantize::{
     encoder_f32_param_len, encoder_s8_storage_len, quantize_encoder, EncoderRanges,
     EncoderS8Storage, EncoderShapeS8,
