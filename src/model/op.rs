@@ -3,7 +3,9 @@
 //! from flash); the host's quantizer and exporter build them over their own buffers.
 
 use crate::layers::activation::ActivationConfig;
-use crate::layers::attention::{SequenceConfig, SinusoidalEncodingConfig, TransformerEncoderConfig};
+use crate::layers::attention::{
+    SequenceConfig, SinusoidalEncodingConfig, TransformerEncoderConfig,
+};
 use crate::layers::batch_norm::BatchNormConfig;
 use crate::layers::conv::{Conv1dConfig, Conv2dConfig};
 use crate::layers::dense::DenseConfig;
@@ -12,11 +14,11 @@ use crate::layers::embedding::EmbeddingConfig;
 use crate::layers::layer_norm::LayerNormConfig;
 use crate::layers::pool::{GlobalAvgPoolConfig, Pool1dConfig, Pool2dConfig};
 use crate::layers::reshape::ReshapeConfig;
+use crate::layers::s8::attention::{PositionalAddS8Config, TransformerEncoderS8Config};
 use crate::layers::s8::{
     ActivationS8Config, Conv1dS8Config, Conv2dS8Config, DenseS8Config, DepthwiseConv2dS8Config,
     GlobalAvgPoolS8Config, Pool1dS8Config, Pool2dS8Config,
 };
-use crate::layers::s8::attention::{PositionalAddS8Config, TransformerEncoderS8Config};
 use crate::num::quant::QuantParams;
 
 /// The int8 tensors of a layer with weights: symmetric int8 weights, optional int32 bias, and the

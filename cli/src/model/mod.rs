@@ -20,7 +20,9 @@ mod op;
 
 pub use error::{PipelineError, Result};
 pub use forward::Activations;
-pub use op::{requant_pairs, requantizers_from_pairs, OwnedOp, OwnedTensorsS8};
+pub use op::{
+    requant_pairs, requantizers_from_pairs, OwnedEncoderTensorsS8, OwnedOp, OwnedTensorsS8,
+};
 
 pub(crate) use error::At;
 pub(crate) use forward::{build, op_at, op_requantizers};

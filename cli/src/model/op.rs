@@ -1,6 +1,9 @@
 //! [`OwnedOp`]: an [`Op`] that owns its tensors.
 
 use tinytune::layers::activation::ActivationConfig;
+use tinytune::layers::attention::{
+    SequenceConfig, SinusoidalEncodingConfig, TransformerEncoderConfig,
+};
 use tinytune::layers::batch_norm::BatchNormConfig;
 use tinytune::layers::conv::{Conv1dConfig, Conv2dConfig};
 use tinytune::layers::dense::DenseConfig;
@@ -9,11 +12,12 @@ use tinytune::layers::embedding::EmbeddingConfig;
 use tinytune::layers::layer_norm::LayerNormConfig;
 use tinytune::layers::pool::{GlobalAvgPoolConfig, Pool1dConfig, Pool2dConfig};
 use tinytune::layers::reshape::ReshapeConfig;
+use tinytune::layers::s8::attention::{PositionalAddS8Config, TransformerEncoderS8Config};
 use tinytune::layers::s8::{
     ActivationS8Config, Conv1dS8Config, Conv2dS8Config, DenseS8Config, DepthwiseConv2dS8Config,
     GlobalAvgPoolS8Config, Pool1dS8Config, Pool2dS8Config,
 };
-use tinytune::model::{Op, TensorsS8};
+use tinytune::model::{EncoderTensorsS8, Op, TensorsS8};
 use tinytune::num::quant::{QuantParams, Requantizer};
 
 /// The owned int8 tensors of a layer with weights (see [`TensorsS8`]).
@@ -52,6 +56,45 @@ impl OwnedTensorsS8 {
             weights,
             bias,
             requant: requant_pairs(requant),
+        }
+    }
+}
+
+/// The owned int8 tensors of a transformer encoder block (see [`EncoderTensorsS8`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedEncoderTensorsS8 {
+    /// `Wq, Wk, Wv, Wo, W1, W2`.
+    pub weights: Vec<i8>,
+    /// `bq, bk, bv, bo, b1, b2`.
+    pub bias: Vec<i32>,
+    /// Interleaved `(multiplier, shift)` pairs, one per bias value.
+    pub requant: Vec<i32>,
+    /// Folded LN1 then LN2 gammas.
+    pub ln_multiplier: Vec<i32>,
+    /// Folded LN1 then LN2 betas.
+    pub ln_offset: Vec<i64>,
+}
+
+impl OwnedEncoderTensorsS8 {
+    /// Borrowed view.
+    pub fn as_tensors(&self) -> EncoderTensorsS8<'_> {
+        EncoderTensorsS8 {
+            weights: &self.weights,
+            bias: &self.bias,
+            requant: &self.requant,
+            ln_multiplier: &self.ln_multiplier,
+            ln_offset: &self.ln_offset,
+        }
+    }
+
+    /// From a borrowed view (copies).
+    pub fn from_tensors(t: &EncoderTensorsS8<'_>) -> Self {
+        OwnedEncoderTensorsS8 {
+            weights: t.weights.to_vec(),
+            bias: t.bias.to_vec(),
+            requant: t.requant.to_vec(),
+            ln_multiplier: t.ln_multiplier.to_vec(),
+            ln_offset: t.ln_offset.to_vec(),
         }
     }
 }
@@ -138,6 +181,17 @@ pub enum OwnedOp {
     GlobalAvgPoolS8(GlobalAvgPoolS8Config),
     /// int8 activation.
     ActivationS8(ActivationS8Config),
+    /// f32 sinusoidal positional encoding.
+    SinusoidalEncoding(SinusoidalEncodingConfig),
+    /// f32 learned positional encoding: the table `[seq, width]`.
+    LearnedPositionalEncoding(SequenceConfig, Vec<f32>),
+    /// f32 pre-LN transformer encoder block: `ln1.gamma, ln1.beta, Wq, bq, Wk, bk, Wv, bv, Wo,
+    /// bo, ln2.gamma, ln2.beta, W1 [ff, width], b1, W2 [width, ff], b2`.
+    TransformerEncoder(TransformerEncoderConfig, Vec<f32>),
+    /// int8 positional encoding: the quantized table `[seq, width]`.
+    PositionalAddS8(PositionalAddS8Config, Vec<i8>),
+    /// int8 pre-LN transformer encoder block.
+    TransformerEncoderS8(TransformerEncoderS8Config, OwnedEncoderTensorsS8),
 }
 
 impl OwnedOp {
@@ -172,6 +226,11 @@ impl OwnedOp {
             OwnedOp::Pool2dS8(c) => Op::Pool2dS8(*c),
             OwnedOp::GlobalAvgPoolS8(c) => Op::GlobalAvgPoolS8(*c),
             OwnedOp::ActivationS8(c) => Op::ActivationS8(*c),
+            OwnedOp::SinusoidalEncoding(c) => Op::SinusoidalEncoding(*c),
+            OwnedOp::LearnedPositionalEncoding(c, p) => Op::LearnedPositionalEncoding(*c, p),
+            OwnedOp::TransformerEncoder(c, p) => Op::TransformerEncoder(*c, p),
+            OwnedOp::PositionalAddS8(c, t) => Op::PositionalAddS8(*c, t),
+            OwnedOp::TransformerEncoderS8(c, t) => Op::TransformerEncoderS8(*c, t.as_tensors()),
         }
     }
 
@@ -202,6 +261,15 @@ impl OwnedOp {
             Op::Pool2dS8(c) => OwnedOp::Pool2dS8(c),
             Op::GlobalAvgPoolS8(c) => OwnedOp::GlobalAvgPoolS8(c),
             Op::ActivationS8(c) => OwnedOp::ActivationS8(c),
+            Op::SinusoidalEncoding(c) => OwnedOp::SinusoidalEncoding(c),
+            Op::LearnedPositionalEncoding(c, p) => {
+                OwnedOp::LearnedPositionalEncoding(c, p.to_vec())
+            }
+            Op::TransformerEncoder(c, p) => OwnedOp::TransformerEncoder(c, p.to_vec()),
+            Op::PositionalAddS8(c, t) => OwnedOp::PositionalAddS8(c, t.to_vec()),
+            Op::TransformerEncoderS8(c, ref t) => {
+                OwnedOp::TransformerEncoderS8(c, OwnedEncoderTensorsS8::from_tensors(t))
+            }
         }
     }
 
@@ -231,6 +299,11 @@ impl OwnedOp {
             OwnedOp::Pool2dS8(..) => "pool2d_s8",
             OwnedOp::GlobalAvgPoolS8(..) => "global_avg_pool_s8",
             OwnedOp::ActivationS8(..) => "activation_s8",
+            OwnedOp::SinusoidalEncoding(..) => "sinusoidal_encoding",
+            OwnedOp::LearnedPositionalEncoding(..) => "learned_positional_encoding",
+            OwnedOp::TransformerEncoder(..) => "transformer_encoder",
+            OwnedOp::PositionalAddS8(..) => "positional_add_s8",
+            OwnedOp::TransformerEncoderS8(..) => "transformer_encoder_s8",
         }
     }
 
@@ -249,6 +322,8 @@ impl OwnedOp {
                 | OwnedOp::Pool2dS8(..)
                 | OwnedOp::GlobalAvgPoolS8(..)
                 | OwnedOp::ActivationS8(..)
+                | OwnedOp::PositionalAddS8(..)
+                | OwnedOp::TransformerEncoderS8(..)
         )
     }
 }
