@@ -1,9 +1,12 @@
 //! Validation of one [`Op`]: builds its layer once (through the layer's own `…Config::init`, so
-//! the file parser checks exactly what the layers check) and reports its per-sample input and
-//! output lengths, element types and requantizer count.
+//! the file parser checks exactly what the layers check; the int8 encoder block through the
+//! `init`s of its parts, see `check_encoder.rs`) and reports its per-sample input and output
+//! lengths, element types, requantizer count and scratch.
 
 use crate::error::{Buffer, DType, Error, QuantError, ShapeError};
+use crate::layers::s8::LayerS8;
 use crate::layers::Layer;
+use crate::model::check_encoder::check_encoder_s8;
 use crate::model::{Op, TensorsS8};
 use crate::num::quant::{QuantParams, Requantizer};
 
@@ -20,6 +23,10 @@ pub(crate) struct OpInfo {
     pub output: Option<DType>,
     /// Requantizers the layer borrows (0 for layers without).
     pub requant: usize,
+    /// Arena scratch bytes the op needs whatever the batch (the int8 encoder's), 0 for most.
+    pub scratch: usize,
+    /// Whether the op is an f32 encoder block, whose scratch the planner asks for each batch.
+    pub f32_encoder: bool,
 }
 
 impl OpInfo {
@@ -30,6 +37,8 @@ impl OpInfo {
             input: Some(DType::F32),
             output: Some(DType::F32),
             requant: 0,
+            scratch: 0,
+            f32_encoder: false,
         }
     }
 
@@ -40,6 +49,8 @@ impl OpInfo {
             input: Some(DType::S8),
             output: Some(DType::S8),
             requant,
+            scratch: 0,
+            f32_encoder: false,
         }
     }
 }
@@ -114,6 +125,8 @@ fn check_quant_op(len: usize, params: QuantParams, input: DType) -> Result<OpInf
         input: Some(input),
         output: Some(output),
         requant: 0,
+        scratch: 0,
+        f32_encoder: false,
     })
 }
 
@@ -148,6 +161,8 @@ pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
                 input: None,
                 output: None,
                 requant: 0,
+                scratch: 0,
+                f32_encoder: false,
             }
         }
         Op::Quantize { len, params } => check_quant_op(len, params, DType::F32)?,
@@ -188,6 +203,33 @@ pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
             let l = c.init()?;
             OpInfo::s8(l.input_len(), l.output_len(), 0)
         }
+        Op::SinusoidalEncoding(c) => f32_layer(c.init()?),
+        Op::LearnedPositionalEncoding(c, p) => f32_layer(c.learned_positions(p)?),
+        Op::TransformerEncoder(c, p) => {
+            let l = c.init(p)?;
+            OpInfo {
+                f32_encoder: true,
+                ..OpInfo::f32(l.io_len(), l.io_len())
+            }
+        }
+        Op::PositionalAddS8(c, t) => {
+            let l = c.init(t)?;
+            OpInfo::s8(l.input_len(), l.output_len(), 0)
+        }
+        Op::TransformerEncoderS8(c, ref t) => {
+            let e = check_encoder_s8(&c, t)?;
+            // Words first (4-byte aligned at the start of the scratch region), then bytes.
+            let scratch = e
+                .scratch
+                .words
+                .checked_mul(4)
+                .and_then(|w| w.checked_add(e.scratch.bytes))
+                .ok_or(ShapeError::Dimension)?;
+            OpInfo {
+                scratch,
+                ..OpInfo::s8(e.len, e.len, e.requant)
+            }
+        }
     })
 }
 
@@ -202,6 +244,10 @@ pub(crate) struct ChainInfo {
     pub widest: usize,
     /// The most requantizers any op borrows.
     pub requant: usize,
+    /// The most arena scratch bytes any op needs whatever the batch (int8 encoders).
+    pub scratch: usize,
+    /// Whether an op is an f32 encoder block (whose scratch is asked for each batch).
+    pub f32_encoder: bool,
     /// Number of ops.
     pub len: usize,
 }
@@ -245,6 +291,8 @@ where
                 output_len: i.input_len,
                 widest: bytes(i.input_len, DType::F32).ok_or(F::TooLarge { layer })?,
                 requant: 0,
+                scratch: 0,
+                f32_encoder: false,
                 len: 0,
             },
             Some(c) => c,
@@ -262,6 +310,8 @@ where
             output_len: i.output_len,
             widest: c.widest.max(out_bytes),
             requant: c.requant.max(i.requant),
+            scratch: c.scratch.max(i.scratch),
+            f32_encoder: c.f32_encoder || i.f32_encoder,
             len: layer + 1,
             ..c
         });

@@ -17,6 +17,7 @@
 //! buffer length.
 
 mod check;
+mod check_encoder;
 pub mod format;
 mod op;
 pub mod persist;

@@ -3,12 +3,20 @@
 //!
 //! # Arena layout
 //!
-//! `arena_len(batch) = 3 + 2 · align8(batch · widest)` bytes, where `widest` is the largest
-//! activation of one sample in bytes: the f32 input (`4 · input_len`) or any op's output (4 bytes
-//! per value for f32, 1 for int8). The first up-to-3 bytes are skipped to reach a 4-byte aligned
-//! address (so any `&mut [u8]` works); then come the two ping-pong buffers: op `i` reads one and
-//! writes the other. The scaler is applied to the copy of the input in the first buffer, never to
-//! the caller's input.
+//! `arena_len(batch) = 3 + 2 · align8(batch · widest) + scratch_len(batch)` bytes, where
+//! `widest` is the largest activation of one sample in bytes: the f32 input (`4 · input_len`) or
+//! any op's output (4 bytes per value for f32, 1 for int8). The first up-to-3 bytes are skipped
+//! to reach a 4-byte aligned address (so any `&mut [u8]` works); then come the two ping-pong
+//! buffers: op `i` reads one and writes the other. The scaler is applied to the copy of the
+//! input in the first buffer, never to the caller's input.
+//!
+//! After the two buffers (so 4-byte aligned) comes the scratch region of the transformer
+//! encoder blocks, [`Model::scratch_len`] bytes: the largest over the ops of
+//! - f32 [`TransformerEncoder`](crate::layers::attention::TransformerEncoder):
+//!   `4 · scratch_len(batch)` bytes (f32 values);
+//! - int8 [`TransformerEncoderS8`](crate::layers::s8::attention::TransformerEncoderS8):
+//!   `4 · words + bytes` of its `scratch_len()`, the `i32` words first, then the `i8` bytes;
+//! - 0 for every other op, so a model without encoder blocks has no scratch region.
 //!
 //! Not in the arena:
 //! - the int8 layers' requantizers, which the file stores as `(multiplier, shift)` `i32` pairs
@@ -16,7 +24,8 @@
 //!   [`Model::requant_len`] values (a byte arena cannot be viewed as `Requantizer`s without
 //!   `unsafe`);
 //! - the 256-byte lookup tables of int8 sigmoid/tanh/GELU, built on the stack when the layer
-//!   runs (the layer object holds its table; about 264 bytes of stack).
+//!   runs (the layer object holds its table; about 264 bytes of stack; the int8 encoder block
+//!   holds its GELU table the same way).
 
 use crate::error::{Error, ShapeError};
 use crate::model::check::check_op;
@@ -41,7 +50,11 @@ pub struct OpSummary {
     pub params: usize,
     /// Multiply-accumulates per sample: dense `in · out`; convolutions
     /// `output_len · kernel_h · kernel_w · in_c` (1-D: `output_len · kernel · in_c`);
-    /// depthwise `output_len · kernel_h · kernel_w`; 0 for other ops.
+    /// depthwise `output_len · kernel_h · kernel_w`; transformer encoder blocks (f32 and int8)
+    /// `4·s·w² + 2·s·w·f + 2·w·P` for `s, w, f` = seq, width, ff: the four attention
+    /// projections, the two feed-forward layers, and `Q·Kᵀ` plus `P·V` over the `P` visible
+    /// query-key pairs (`s²`, or `s·(s+1)/2` when causal; the kernels skip masked keys); 0 for
+    /// other ops (additions, normalisations, pooling, softmax and GELU are not counted).
     pub macs: usize,
 }
 
@@ -97,6 +110,26 @@ impl OpSummary {
             Op::Pool2dS8(_) => ("Pool2dS8", 0, 0),
             Op::GlobalAvgPoolS8(_) => ("GlobalAvgPoolS8", 0, 0),
             Op::ActivationS8(_) => ("ActivationS8", 0, 0),
+            Op::SinusoidalEncoding(_) => ("SinusoidalEncoding", 0, 0),
+            Op::LearnedPositionalEncoding(_, p) => ("LearnedPositionalEncoding", p.len(), 0),
+            Op::TransformerEncoder(c, p) => (
+                "TransformerEncoder",
+                p.len(),
+                encoder_macs(c.seq, c.width, c.ff, c.causal),
+            ),
+            Op::PositionalAddS8(_, t) => ("PositionalAddS8", t.len(), 0),
+            Op::TransformerEncoderS8(c, t) => (
+                "TransformerEncoderS8",
+                [
+                    t.weights.len(),
+                    t.bias.len(),
+                    t.ln_multiplier.len(),
+                    t.ln_offset.len(),
+                ]
+                .iter()
+                .fold(0usize, |a, &n| a.saturating_add(n)),
+                encoder_macs(c.seq, c.width, c.ff, c.causal),
+            ),
         };
         OpSummary {
             kind_name,
@@ -112,6 +145,18 @@ fn mul(dims: &[usize]) -> usize {
     dims.iter().fold(1usize, |a, &d| a.saturating_mul(d))
 }
 
+/// Multiply-accumulates of an encoder block per sample (see [`OpSummary::macs`]), saturating.
+fn encoder_macs(s: usize, w: usize, f: usize, causal: bool) -> usize {
+    let pairs = if causal {
+        mul(&[s, s.saturating_add(1)]) / 2
+    } else {
+        mul(&[s, s])
+    };
+    mul(&[4, s, w, w])
+        .saturating_add(mul(&[2, s, w, f]))
+        .saturating_add(mul(&[2, w, pairs]))
+}
+
 fn s8_params(t: crate::model::TensorsS8<'_>) -> usize {
     t.weights.len() + t.bias.map_or(0, <[i32]>::len)
 }
@@ -123,16 +168,46 @@ impl Model<'_> {
     /// # Errors
     /// [`ShapeError::Dimension`] if `batch` is 0 or the size overflows.
     pub fn arena_len(&self, batch: usize) -> Result<usize, Error> {
+        let scratch = self.scratch_len(batch)?;
+        self.buffer_len(batch)?
+            .checked_mul(2)
+            .and_then(|b| b.checked_add(ARENA_SLACK))
+            .and_then(|b| b.checked_add(scratch))
+            .ok_or(ShapeError::Dimension.into())
+    }
+
+    /// Bytes of each of the two activation buffers of the arena, `align8(batch · widest)`.
+    pub(crate) fn buffer_len(&self, batch: usize) -> Result<usize, Error> {
         if batch == 0 {
             return Err(ShapeError::Dimension.into());
         }
-        let buf = batch
+        batch
             .checked_mul(self.chain().widest)
             .and_then(|n| n.checked_add(ALIGN - 1))
-            .map(|n| n & !(ALIGN - 1));
-        buf.and_then(|b| b.checked_mul(2))
-            .and_then(|b| b.checked_add(ARENA_SLACK))
+            .map(|n| n & !(ALIGN - 1))
             .ok_or(ShapeError::Dimension.into())
+    }
+
+    /// Bytes of the arena's scratch region for `batch` samples (part of
+    /// [`arena_len`](Self::arena_len)): the most any transformer encoder block needs (layout
+    /// in the [module docs](self)); 0 for a model without one.
+    ///
+    /// # Errors
+    /// [`ShapeError::Dimension`] if `batch` is 0 or the size overflows.
+    pub fn scratch_len(&self, batch: usize) -> Result<usize, Error> {
+        if batch == 0 {
+            return Err(ShapeError::Dimension.into());
+        }
+        let mut need = self.chain().scratch;
+        if self.chain().f32_encoder {
+            for op in self.ops() {
+                if let Op::TransformerEncoder(c, p) = op {
+                    let values = c.init(p)?.scratch_len(batch);
+                    need = need.max(values.checked_mul(4).ok_or(ShapeError::Dimension)?);
+                }
+            }
+        }
+        Ok(need)
     }
 
     /// Requantizers [`run`](Self::run) needs as scratch: the most any int8 layer borrows

@@ -1,11 +1,13 @@
 //! Inference of a validated [`Model`]: the preprocessing scaler, then every op between two
-//! ping-pong activation buffers carved from one caller arena (layout in [`plan`](super::plan)).
+//! ping-pong activation buffers carved from one caller arena, the encoder blocks with the
+//! arena's scratch region after them (layout in [`plan`](super::plan)).
 
 use crate::error::{check_len, Buffer, DType, Error, ShapeError};
+use crate::layers::attention::TransformerEncoder;
+use crate::layers::s8::attention::{EncoderS8Params, ScratchS8, TransformerEncoderS8};
 use crate::layers::s8::LayerS8;
 use crate::layers::Layer;
 use crate::model::check::requantizers;
-use crate::model::plan::ARENA_SLACK;
 use crate::model::{Model, Op};
 use crate::num::quant::Requantizer;
 
@@ -68,15 +70,54 @@ fn s8_layer<L: LayerS8>(l: &L, batch: usize, src: &[u8], dst: &mut [u8]) -> Resu
     Ok(l.output_len())
 }
 
+/// Runs an f32 encoder block (inference: dropout off, no padding) with its scratch carved from
+/// `work`; returns its output length per sample.
+fn encoder_f32(
+    l: &TransformerEncoder<'_>,
+    batch: usize,
+    src: &[u8],
+    dst: &mut [u8],
+    work: &mut [u8],
+) -> Result<usize, Error> {
+    let n = values(batch, l.io_len())?;
+    let s = f32s_mut(work, l.scratch_len(batch))?;
+    l.forward(batch, None, f32s(src, n)?, f32s_mut(dst, n)?, s)?;
+    Ok(l.io_len())
+}
+
+/// Runs an int8 encoder block with its scratch carved from `work` (the `i32` words first:
+/// `work` starts 4-byte aligned); returns its output length per sample.
+fn encoder_s8(
+    l: &TransformerEncoderS8<'_>,
+    batch: usize,
+    src: &[u8],
+    dst: &mut [u8],
+    work: &mut [u8],
+) -> Result<usize, Error> {
+    let n = values(batch, l.len())?;
+    let need = l.scratch_len();
+    let short = scratch(need.total_bytes(), work.len());
+    let word_bytes = need.words.checked_mul(4).ok_or(ShapeError::Dimension)?;
+    let total = word_bytes.checked_add(need.bytes).ok_or(short)?;
+    let (words, bytes) = work.get_mut(..total).ok_or(short)?.split_at_mut(word_bytes);
+    let mut s = ScratchS8 {
+        bytes: bytemuck::cast_slice_mut(bytes),
+        words: bytemuck::try_cast_slice_mut(words).map_err(|_| short)?,
+    };
+    l.forward(batch, s8s(src, n)?, s8s_mut(dst, n)?, &mut s)?;
+    Ok(l.len())
+}
+
 /// Runs one op, building its layer from the borrowed configuration (cheap: the layers only
 /// borrow; int8 activations rebuild their 256-entry table) and its requantizers into
-/// `requant`. Returns the output length per sample.
+/// `requant`; the encoder blocks work in `scratch`. Returns the output length per sample.
 fn run_op(
     op: &Op<'_>,
     batch: usize,
     src: &[u8],
     dst: &mut [u8],
     requant: &mut [Requantizer],
+    work: &mut [u8],
 ) -> Result<usize, Error> {
     match *op {
         Op::Dense(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
@@ -128,6 +169,21 @@ fn run_op(
         Op::Pool2dS8(c) => s8_layer(&c.init()?, batch, src, dst),
         Op::GlobalAvgPoolS8(c) => s8_layer(&c.init()?, batch, src, dst),
         Op::ActivationS8(c) => s8_layer(&c.init()?, batch, src, dst),
+        Op::SinusoidalEncoding(c) => f32_layer(&c.init()?, batch, src, dst),
+        Op::LearnedPositionalEncoding(c, p) => f32_layer(&c.learned_positions(p)?, batch, src, dst),
+        Op::TransformerEncoder(c, p) => encoder_f32(&c.init(p)?, batch, src, dst, work),
+        Op::PositionalAddS8(c, t) => s8_layer(&c.init(t)?, batch, src, dst),
+        Op::TransformerEncoderS8(c, t) => {
+            let rq = requantizers(t.requant, requant)?;
+            let l = c.init(EncoderS8Params {
+                weights: t.weights,
+                bias: t.bias,
+                requant: rq,
+                ln_multiplier: t.ln_multiplier,
+                ln_offset: t.ln_offset,
+            })?;
+            encoder_s8(&l, batch, src, dst, work)
+        }
     }
 }
 
@@ -144,7 +200,9 @@ fn output_size(op: &Op<'_>, input_size: usize) -> usize {
         | Op::Pool1dS8(..)
         | Op::Pool2dS8(..)
         | Op::GlobalAvgPoolS8(..)
-        | Op::ActivationS8(..) => 1,
+        | Op::ActivationS8(..)
+        | Op::PositionalAddS8(..)
+        | Op::TransformerEncoderS8(..) => 1,
         _ => 4,
     }
 }
@@ -154,7 +212,8 @@ impl Model<'_> {
     /// scaler (if any) there, runs every op and copies the result into `output`.
     ///
     /// `arena` must hold at least [`arena_len`](Self::arena_len)`(batch)` bytes (any
-    /// alignment: the slack for aligning it is included); `requant` at least
+    /// alignment: the slack for aligning it is included; the transformer encoder blocks'
+    /// scratch too); `requant` at least
     /// [`requant_len`](Self::requant_len) requantizers (scratch for the int8 layers'
     /// requantizers, which the file stores as `i32` pairs).
     ///
@@ -277,10 +336,13 @@ impl Model<'_> {
             requant.len().min(self.requant_len()),
         )?;
         let skip = (4 - arena.as_ptr() as usize % 4) % 4;
-        let buf = (need - ARENA_SLACK) / 2;
+        let buf = self.buffer_len(batch)?;
         let aligned = arena.get_mut(skip..).ok_or(scratch(need, 0))?;
         let (a, rest) = aligned.split_at_mut(buf.min(aligned.len()));
-        let b = rest.get_mut(..buf).ok_or(scratch(need, 0))?;
+        let (b, work) = rest.split_at_mut(buf.min(rest.len()));
+        if b.len() < buf {
+            return Err(scratch(need, 0));
+        }
         let x = f32s_mut(a, n_in)?;
         x.copy_from_slice(input);
         if let Some(s) = self.scaler() {
@@ -292,7 +354,7 @@ impl Model<'_> {
         for op in self.ops().take(ops) {
             let (src, dst) = if in_a { (&*a, &mut *b) } else { (&*b, &mut *a) };
             let src = src.get(..cur_bytes).ok_or(scratch(cur_bytes, 0))?;
-            let out_len = run_op(&op, batch, src, dst, requant)?;
+            let out_len = run_op(&op, batch, src, dst, requant, work)?;
             size = output_size(&op, size);
             cur_bytes = values(values(batch, out_len)?, size)?;
             in_a = !in_a;

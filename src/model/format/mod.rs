@@ -23,9 +23,11 @@ pub const MAGIC: [u8; 4] = *b"TTM\0";
 /// Major format version this crate reads and writes; files of another major version are
 /// rejected.
 pub const VERSION_MAJOR: u16 = 1;
-/// Minor format version this crate writes; files of a higher minor version of the same major
-/// are read (their additions are ignored).
-pub const VERSION_MINOR: u16 = 0;
+/// Highest minor format version this crate writes; files of any minor version of the same
+/// major are read (additions of a later minor are ignored, new kind tags rejected). 1.1 adds
+/// the transformer kinds (tags 15–17 and 40–41); the writer stores the lowest minor that
+/// covers the file's kinds, so a file of 1.0 kinds is still written as 1.0.
+pub const VERSION_MINOR: u16 = 1;
 /// Header length written by this version (readers accept larger values from later minors).
 pub const HEADER_LEN: usize = 48;
 /// Layer record length written by this version (readers accept larger values).

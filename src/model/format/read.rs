@@ -153,6 +153,8 @@ impl<'a> Model<'a> {
                 output_len: 0,
                 widest: 0,
                 requant: 0,
+                scratch: 0,
+                f32_encoder: false,
                 len: count,
             },
             num_classes: 0,

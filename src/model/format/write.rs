@@ -1,10 +1,10 @@
 //! The `.ttm` writer: validates the ops and the metadata exactly as the reader will, then lays
 //! the file out in a caller buffer. No allocation.
 
-use super::record::{encode, tensors, TENSORS, TENSOR_REFS, WORDS};
+use super::record::{encode, minor_of, tensors, TENSORS, TENSOR_REFS, WORDS};
 use super::{
     align_up, file_crc, CRC_OFFSET, FLAG_CLASS_NAMES, FLAG_SCALER, HEADER_LEN, MAGIC, META_LEN,
-    RECORD_LEN, VERSION_MAJOR, VERSION_MINOR,
+    RECORD_LEN, VERSION_MAJOR,
 };
 use crate::data::preprocess::Scaler;
 use crate::error::FormatError;
@@ -38,6 +38,8 @@ struct Layout {
     total: usize,
     input_len: usize,
     output_len: usize,
+    /// The minor version written: the highest that introduced one of the ops' kinds.
+    minor: u16,
 }
 
 /// Adds `n` bytes at `at` and aligns: the start of the next item.
@@ -49,8 +51,10 @@ fn next(at: usize, n: usize) -> Result<usize, FormatError> {
 
 fn layout(ops: &[Op<'_>], meta: &Meta<'_>) -> Result<Layout, FormatError> {
     let chain = check_chain(ops.iter().map(|op| Ok(*op)))?;
+    let mut minor = 0;
     for (layer, op) in ops.iter().enumerate() {
-        encode(op, layer)?;
+        let (tag, _) = encode(op, layer)?;
+        minor = minor.max(minor_of(tag));
     }
     if let Some(s) = meta.scaler {
         if s.features() != chain.input_len {
@@ -89,7 +93,7 @@ fn layout(ops: &[Op<'_>], meta: &Meta<'_>) -> Result<Layout, FormatError> {
     let mut total = tensors_at;
     for op in ops {
         for t in tensors(op).iter().flatten() {
-            total = next(total, t.bytes.len())?;
+            total = next(total, t.byte_len())?;
         }
     }
     if u32::try_from(total).is_err() {
@@ -106,6 +110,7 @@ fn layout(ops: &[Op<'_>], meta: &Meta<'_>) -> Result<Layout, FormatError> {
         total,
         input_len: chain.input_len,
         output_len: chain.output_len,
+        minor,
     })
 }
 
@@ -155,7 +160,7 @@ pub fn write(ops: &[Op<'_>], meta: &Meta<'_>, out: &mut [u8]) -> Result<usize, F
     out.fill(0);
     put_bytes(out, 0, &MAGIC);
     put_bytes(out, 4, &VERSION_MAJOR.to_le_bytes());
-    put_bytes(out, 6, &VERSION_MINOR.to_le_bytes());
+    put_bytes(out, 6, &l.minor.to_le_bytes());
     let flags = if meta.scaler.is_some() {
         FLAG_SCALER
     } else {
@@ -214,8 +219,11 @@ pub fn write(ops: &[Op<'_>], meta: &Meta<'_>, out: &mut [u8]) -> Result<usize, F
                 let r = rec + TENSOR_REFS + 8 * slot;
                 put(out, r, data_at);
                 put(out, r + 4, t.count);
-                put_bytes(out, data_at, t.bytes);
-                data_at = align_up(data_at + t.bytes.len()).unwrap_or(data_at);
+                let len = t.byte_len();
+                if let Some(dst) = out.get_mut(data_at..data_at + len) {
+                    t.write_to(dst);
+                }
+                data_at = align_up(data_at + len).unwrap_or(data_at);
             }
         }
     }

@@ -37,6 +37,12 @@ impl PositionalAddS8Config {
         product(&[self.seq, self.width])
     }
 
+    /// Whether the table has no values (`seq` or `width` is 0; [`init`](Self::init) rejects
+    /// such a configuration).
+    pub fn is_empty(&self) -> bool {
+        self.seq == 0 || self.width == 0
+    }
+
     /// Validates the configuration and borrows the table (`[seq, width]`).
     ///
     /// # Errors
@@ -147,6 +153,8 @@ mod tests {
         };
         assert!(c.init(&[0; 3]).is_err());
         assert!(PositionalAddS8Config { seq: 0, ..c }.init(&[]).is_err());
+        assert!(PositionalAddS8Config { width: 0, ..c }.is_empty());
+        assert!(!c.is_empty());
         let l = c.init(&[0; 4]).unwrap();
         let mut y = [0i8; 4];
         assert!(l.forward(1, &[0; 3], &mut y).is_err());

@@ -6,6 +6,9 @@ use crate::kernels::generic::activation::LeakyReluParamsS8;
 use crate::kernels::generic::softmax::SoftmaxParamsS8;
 use crate::kernels::{ActivationS8, Padding};
 use crate::layers::activation::{ActivationConfig, ActivationKind};
+use crate::layers::attention::{
+    SequenceConfig, SinusoidalEncodingConfig, TransformerEncoderConfig,
+};
 use crate::layers::batch_norm::BatchNormConfig;
 use crate::layers::conv::{Conv1dConfig, Conv2dConfig};
 use crate::layers::dense::DenseConfig;
@@ -14,6 +17,7 @@ use crate::layers::embedding::EmbeddingConfig;
 use crate::layers::layer_norm::LayerNormConfig;
 use crate::layers::pool::{GlobalAvgPoolConfig, Pool1dConfig, Pool2dConfig, PoolKind};
 use crate::layers::reshape::ReshapeConfig;
+use crate::layers::s8::attention::PositionalAddS8Config;
 use crate::layers::s8::{
     ActivationKindS8, ActivationS8Config, Conv1dS8Config, Conv2dS8Config, DenseS8Config,
     DepthwiseConv2dS8Config, GlobalAvgPoolS8Config, Pool1dS8Config, Pool2dS8Config, PoolKindS8,
@@ -37,38 +41,42 @@ pub(crate) struct Reader<'a> {
 }
 
 /// A sequential cursor over a record's words.
-struct Cursor<'r, 'a> {
+pub(super) struct Cursor<'r, 'a> {
     r: &'r Reader<'a>,
     i: usize,
 }
 
 impl Cursor<'_, '_> {
-    fn field(&self, field: &'static str) -> FormatError {
+    pub(super) fn field(&self, field: &'static str) -> FormatError {
         FormatError::Field {
             layer: self.r.layer,
             field,
         }
     }
-    fn raw(&mut self) -> u32 {
+    pub(super) fn raw(&mut self) -> u32 {
         let v = self.r.words.get(self.i).copied().unwrap_or(0);
         self.i += 1;
         v
     }
-    fn u(&mut self) -> Result<usize, FormatError> {
+    pub(super) fn u(&mut self) -> Result<usize, FormatError> {
         let v = self.raw();
         usize::try_from(v).map_err(|_| self.field("dimension"))
     }
-    fn f(&mut self) -> f32 {
+    pub(super) fn f(&mut self) -> f32 {
         f32::from_bits(self.raw())
     }
-    fn i(&mut self) -> i32 {
+    pub(super) fn i(&mut self) -> i32 {
         self.raw() as i32
     }
     fn b(&mut self) -> Result<bool, FormatError> {
+        self.flag("bias")
+    }
+    /// A bool word named `name` in errors.
+    pub(super) fn flag(&mut self, name: &'static str) -> Result<bool, FormatError> {
         match self.raw() {
             0 => Ok(false),
             1 => Ok(true),
-            _ => Err(self.field("bias")),
+            _ => Err(self.field(name)),
         }
     }
     fn pad(&mut self) -> Result<Padding, FormatError> {
@@ -78,7 +86,7 @@ impl Cursor<'_, '_> {
             _ => Err(self.field("padding")),
         }
     }
-    fn q(&mut self) -> QuantParams {
+    pub(super) fn q(&mut self) -> QuantParams {
         let scale = self.f();
         QuantParams {
             scale,
@@ -133,12 +141,18 @@ impl<'a> Reader<'a> {
     pub(crate) fn f32s(&self, slot: usize) -> Result<&'a [f32], FormatError> {
         bytemuck::try_cast_slice(self.bytes(slot, 4)?).map_err(|_| FormatError::Misaligned)
     }
-    fn i32s(&self, slot: usize) -> Result<&'a [i32], FormatError> {
+    pub(super) fn i32s(&self, slot: usize) -> Result<&'a [i32], FormatError> {
         bytemuck::try_cast_slice(self.bytes(slot, 4)?).map_err(|_| FormatError::Misaligned)
     }
+    pub(super) fn i8s(&self, slot: usize) -> Result<&'a [i8], FormatError> {
+        bytemuck::try_cast_slice(self.bytes(slot, 1)?).map_err(|_| FormatError::Misaligned)
+    }
+    pub(super) fn i64s(&self, slot: usize) -> Result<&'a [i64], FormatError> {
+        bytemuck::try_cast_slice(self.bytes(slot, 8)?).map_err(|_| FormatError::Misaligned)
+    }
+
     fn s8(&self) -> Result<TensorsS8<'a>, FormatError> {
-        let weights =
-            bytemuck::try_cast_slice(self.bytes(0, 1)?).map_err(|_| FormatError::Misaligned)?;
+        let weights = self.i8s(0)?;
         let bias = self.i32s(1)?;
         Ok(TensorsS8 {
             weights,
@@ -437,6 +451,44 @@ impl<'a> Reader<'a> {
                     _ => return Err(c.field("activation kind")),
                 };
                 Op::ActivationS8(ActivationS8Config { len, kind })
+            }
+            tag::SINUSOIDAL_ENCODING => Op::SinusoidalEncoding(SinusoidalEncodingConfig {
+                seq: c.u()?,
+                width: c.u()?,
+            }),
+            tag::LEARNED_POSITIONAL_ENCODING => Op::LearnedPositionalEncoding(
+                SequenceConfig {
+                    seq: c.u()?,
+                    width: c.u()?,
+                },
+                self.f32s(0)?,
+            ),
+            tag::TRANSFORMER_ENCODER => Op::TransformerEncoder(
+                TransformerEncoderConfig {
+                    seq: c.u()?,
+                    width: c.u()?,
+                    heads: c.u()?,
+                    ff: c.u()?,
+                    causal: c.flag("causal")?,
+                    eps: c.f(),
+                    // Not stored: inference has no dropout.
+                    dropout: 0.0,
+                },
+                self.f32s(0)?,
+            ),
+            tag::POSITIONAL_ADD_S8 => Op::PositionalAddS8(
+                PositionalAddS8Config {
+                    seq: c.u()?,
+                    width: c.u()?,
+                    input: c.q(),
+                    table: c.q(),
+                    output: c.q(),
+                },
+                self.i8s(0)?,
+            ),
+            tag::TRANSFORMER_ENCODER_S8 => {
+                let (config, tensors) = self.encoder_s8(&mut c)?;
+                Op::TransformerEncoderS8(config, tensors)
             }
             tag => return Err(FormatError::LayerKind { layer, tag }),
         })

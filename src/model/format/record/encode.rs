@@ -208,6 +208,28 @@ pub(crate) fn encode(op: &Op<'_>, layer: usize) -> Result<(u32, [u32; WORDS]), F
             };
             (tag::ACTIVATION_S8, w)
         }
+        Op::SinusoidalEncoding(c) => (tag::SINUSOIDAL_ENCODING, w.u(&[c.seq, c.width])),
+        Op::LearnedPositionalEncoding(c, _) => {
+            (tag::LEARNED_POSITIONAL_ENCODING, w.u(&[c.seq, c.width]))
+        }
+        // Dropout only acts in training: not stored.
+        Op::TransformerEncoder(c, _) => (
+            tag::TRANSFORMER_ENCODER,
+            w.u(&[c.seq, c.width, c.heads, c.ff]).b(c.causal).f(c.eps),
+        ),
+        Op::PositionalAddS8(c, _) => (
+            tag::POSITIONAL_ADD_S8,
+            w.u(&[c.seq, c.width]).q(c.input).q(c.table).q(c.output),
+        ),
+        // The 13 quantization parameters go at the start of tensor t1 (they need 26 words).
+        Op::TransformerEncoderS8(c, _) => (
+            tag::TRANSFORMER_ENCODER_S8,
+            w.u(&[c.seq, c.width, c.heads, c.ff])
+                .b(c.causal)
+                .f(c.eps)
+                .raw(c.ln1_shift)
+                .raw(c.ln2_shift),
+        ),
     };
     if w.too_large {
         return Err(FormatError::TooLarge { layer });
