@@ -4,6 +4,7 @@
 //! get their CRC recomputed, so that the structural checks (not just the CRC) are exercised.
 
 mod model_common;
+mod model_transformer_common;
 
 use model_common::*;
 use tinytune::layers::dense::DenseConfig;
@@ -106,6 +107,15 @@ fn base_files() -> Vec<AlignedBuf> {
         encode(&all_kinds(41), &full),
         encode(&embedding_model(42), &Meta::default()),
         encode(&small, &small_meta),
+        // The transformer kinds (1.1): a causal f32 block with a learned table, an int8 block.
+        encode(
+            &model_transformer_common::f32_model(45, model_transformer_common::SMALL, true),
+            &Meta::default(),
+        ),
+        encode(
+            &model_transformer_common::s8_model(46, model_transformer_common::SMALL),
+            &Meta::default(),
+        ),
     ]
 }
 
