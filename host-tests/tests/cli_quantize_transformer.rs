@@ -5,7 +5,8 @@
 //!
 //! - f32: `forward_f32` equals the core layers called directly, bit for bit, and the f64
 //!   reference (`reference::attention`) within 1e-5 relative.
-//! - int8: the quantized model is the expected chain of int8 operations, `forward_int8` equals
+//! - int8: the quantized model is the expected chain of int8 operations (min/max or percentile
+//!   calibration), `forward_int8` equals
 //!   the core int8 layers built by hand from those operations bit for bit, the calibrated
 //!   encoder quantization equals the one derived from the f64 block's intermediates
 //!   (`transformer_s8::encoder_f64`), and the int8 logits stay close to the f32 ones.
@@ -33,7 +34,7 @@ use tinytune::layers::Layer;
 use tinytune::num::quant::QuantParams;
 use tinytune::train::loss::argmax;
 use tinytune_cli::model::{requantizers_from_pairs, Activations, OwnedModel, OwnedOp};
-use tinytune_cli::quantize::{quantize, QuantizeOptions};
+use tinytune_cli::quantize::{quantize, Calibration, QuantizeOptions};
 use tinytune_host_tests::reference::attention::{
     encoder, encoder_param_len, mean_pool, mha_param_len, sinusoidal, Mask,
 };
@@ -387,6 +388,20 @@ fn quantized_transformer_is_the_int8_chain_and_runs_as_the_core_int8_layers_bit_
         let x = uniform(&mut r, 16 * SAMPLE, -2.0, 2.0);
         let got = q.forward_int8(16, &x).unwrap();
         assert_eq!(bits(&got), bits(&core_int8(&q, 16, &x)), "seed {seed}");
+
+        // Percentile calibration narrows the encoder's internal ranges too.
+        let opts = QuantizeOptions {
+            calibration: Calibration::Percentile(99.0),
+            ..QuantizeOptions::default()
+        };
+        let (qp, _) = quantize(&m, &calib, opts).unwrap();
+        let scale = |m: &OwnedModel| match &m.ops[3] {
+            OwnedOp::TransformerEncoderS8(c, _) => c.quant.ff1.scale,
+            other => panic!("op 3 is {}", other.kind_name()),
+        };
+        assert!(scale(&qp) < scale(&q), "seed {seed}");
+        let got = qp.forward_int8(16, &x).unwrap();
+        assert_eq!(bits(&got), bits(&core_int8(&qp, 16, &x)), "seed {seed}");
     }
 }
 
