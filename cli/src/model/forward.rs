@@ -4,6 +4,12 @@
 use super::error::{At, PipelineError, Result};
 use super::op::{requantizers_from_pairs, OwnedOp};
 use super::OwnedModel;
+use tinytune::layers::attention::{
+    LearnedPositionalEncoding, SinusoidalEncoding, TransformerEncoder,
+};
+use tinytune::layers::s8::attention::{
+    EncoderS8Params, PositionalAddS8, ScratchS8, TransformerEncoderS8,
+};
 use tinytune::layers::s8::{
     ActivationS8Layer, Conv1dS8, Conv2dS8, DenseS8, DepthwiseConv2dS8, GlobalAvgPoolS8, LayerS8,
     Pool1dS8, Pool2dS8,
@@ -26,6 +32,14 @@ pub(crate) enum Built<'a> {
     F32(Box<AnyLayer<'a>>),
     /// An int8 layer.
     S8(Box<dyn LayerS8 + 'a>),
+    /// f32 sinusoidal positional encoding.
+    Sinusoidal(SinusoidalEncoding),
+    /// f32 learned positional encoding.
+    Learned(LearnedPositionalEncoding<'a>),
+    /// f32 encoder block (inference: no dropout, no padding), with per-call scratch.
+    Encoder(Box<TransformerEncoder<'a>>),
+    /// int8 encoder block (its configured mask), with per-call scratch.
+    EncoderS8(Box<TransformerEncoderS8<'a>>),
     /// f32 → int8 over `len` values per sample.
     Quantize(usize, QuantParams),
     /// int8 → f32 over `len` values per sample.
@@ -38,6 +52,10 @@ impl Built<'_> {
         match self {
             Built::F32(l) => (l.input_len(), l.output_len()),
             Built::S8(l) => (l.input_len(), l.output_len()),
+            Built::Sinusoidal(l) => (l.input_len(), l.output_len()),
+            Built::Learned(l) => (l.input_len(), l.output_len()),
+            Built::Encoder(l) => (l.io_len(), l.io_len()),
+            Built::EncoderS8(l) => (l.len(), l.len()),
             Built::Quantize(len, _) | Built::Dequantize(len, _) => (*len, *len),
         }
     }
@@ -48,13 +66,15 @@ pub(crate) fn op_at(i: usize, op: &OwnedOp) -> String {
     format!("op {i} ({})", op.kind_name())
 }
 
-/// The requantizers of an int8 layer with weights (empty for every other operation).
+/// The requantizers of an int8 layer with weights or of an int8 encoder block (empty for
+/// every other operation).
 pub(crate) fn op_requantizers(i: usize, op: &OwnedOp) -> Result<Vec<Requantizer>> {
     let pairs = match op {
         OwnedOp::DenseS8(_, t)
         | OwnedOp::Conv1dS8(_, t)
         | OwnedOp::Conv2dS8(_, t)
         | OwnedOp::DepthwiseConv2dS8(_, t) => &t.requant,
+        OwnedOp::TransformerEncoderS8(_, t) => &t.requant,
         _ => return Ok(Vec::new()),
     };
     requantizers_from_pairs(pairs).ok_or_else(|| {
@@ -132,6 +152,25 @@ pub(crate) fn build<'a>(
             let l: ActivationS8Layer = c.init().at(at)?;
             Built::S8(Box::new(l))
         }
+        OwnedOp::SinusoidalEncoding(c) => Built::Sinusoidal(c.init().at(at)?),
+        OwnedOp::LearnedPositionalEncoding(c, p) => {
+            Built::Learned(c.learned_positions(f(p)).at(at)?)
+        }
+        OwnedOp::TransformerEncoder(c, p) => Built::Encoder(Box::new(c.init(f(p)).at(at)?)),
+        OwnedOp::PositionalAddS8(c, t) => {
+            let l: PositionalAddS8 = c.init(t).at(at)?;
+            Built::S8(Box::new(l))
+        }
+        OwnedOp::TransformerEncoderS8(c, t) => {
+            let params = EncoderS8Params {
+                weights: &t.weights,
+                bias: &t.bias,
+                requant,
+                ln_multiplier: &t.ln_multiplier,
+                ln_offset: &t.ln_offset,
+            };
+            Built::EncoderS8(Box::new(c.init(params).at(at)?))
+        }
     })
 }
 
@@ -172,6 +211,33 @@ pub(crate) fn run_op(
             l.forward(batch, x, &mut out).at(at)?;
             Ok(Activations::S8(out))
         }
+        (Built::Sinusoidal(l), Activations::F32(x)) => {
+            let mut out = vec![0.0f32; n];
+            l.forward(batch, x, &mut out).at(at)?;
+            Ok(Activations::F32(out))
+        }
+        (Built::Learned(l), Activations::F32(x)) => {
+            let mut out = vec![0.0f32; n];
+            l.forward(batch, x, &mut out).at(at)?;
+            Ok(Activations::F32(out))
+        }
+        (Built::Encoder(l), Activations::F32(x)) => {
+            let mut out = vec![0.0f32; n];
+            let mut scratch = vec![0.0f32; l.scratch_len(batch)];
+            l.forward(batch, None, x, &mut out, &mut scratch).at(at)?;
+            Ok(Activations::F32(out))
+        }
+        (Built::EncoderS8(l), Activations::S8(x)) => {
+            let mut out = vec![0i8; n];
+            let need = l.scratch_len();
+            let (mut bytes, mut words) = (vec![0i8; need.bytes], vec![0i32; need.words]);
+            let mut scratch = ScratchS8 {
+                bytes: &mut bytes,
+                words: &mut words,
+            };
+            l.forward(batch, x, &mut out, &mut scratch).at(at)?;
+            Ok(Activations::S8(out))
+        }
         // A reshape copies int8 activations as it copies f32 ones.
         (Built::F32(l), Activations::S8(x)) if matches!(**l, AnyLayer::Reshape(_)) => {
             check_total(x.len(), expected_in, at)?;
@@ -197,8 +263,12 @@ pub(crate) fn run_op(
 /// "f32" or "int8": what a built operation takes.
 fn kind_in(b: &Built<'_>) -> &'static str {
     match b {
-        Built::F32(_) | Built::Quantize(..) => "f32",
-        Built::S8(_) | Built::Dequantize(..) => "int8",
+        Built::F32(_)
+        | Built::Sinusoidal(_)
+        | Built::Learned(_)
+        | Built::Encoder(_)
+        | Built::Quantize(..) => "f32",
+        Built::S8(_) | Built::EncoderS8(_) | Built::Dequantize(..) => "int8",
     }
 }
 

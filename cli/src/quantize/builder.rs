@@ -1,5 +1,6 @@
 //! The int8 model being built, one folded f32 operation at a time.
 
+use super::encoder::{positional_add, quantize_block, StageRanges};
 use super::weights::{quantize_layer, Axis};
 use super::Plan;
 use crate::model::{op_at, At, OwnedModel, OwnedOp, PipelineError, Result};
@@ -27,6 +28,8 @@ pub(super) struct Builder {
     /// Quantization of the first `Quantize`.
     pub(super) input: Option<QuantParams>,
     pub(super) per_channel: bool,
+    /// The calibrated internal ranges of each encoder block, by folded operation index.
+    pub(super) encoder_stages: Vec<Option<StageRanges>>,
 }
 
 /// Asymmetric parameters of a calibrated range.
@@ -219,6 +222,20 @@ impl Builder {
                 });
             }
             OwnedOp::Reshape(_) => self.ops.push(op.clone()),
+            OwnedOp::SinusoidalEncoding(_) | OwnedOp::LearnedPositionalEncoding(..) => {
+                let input = self.ensure_s8(in_len, before, &at)?;
+                let output = asym(ranges[k], &at)?;
+                self.ops.push(positional_add(&at, op, input, output)?);
+                self.cur = Some(output);
+            }
+            OwnedOp::TransformerEncoder(c, p) => {
+                let input = self.ensure_s8(in_len, before, &at)?;
+                let stages = self.encoder_stages.get(k).copied().flatten();
+                let stages = stages.ok_or_else(|| PipelineError::invalid(&at, "not calibrated"))?;
+                let (new, output) = quantize_block(&at, c, p, &stages, input)?;
+                self.ops.push(new);
+                self.cur = Some(output);
+            }
             OwnedOp::Activation(c) => {
                 let input = self.ensure_s8(in_len, before, &at)?;
                 let (kind, output) = self.activation(c.kind, input, ranges[k], &at)?;

@@ -10,7 +10,10 @@
 //!    operation's output range is taken per tensor ([`Calibration::MinMax`] or
 //!    [`Calibration::Percentile`]), extended to contain 0, and turned into asymmetric int8
 //!    parameters ([`QuantParams::asymmetric_from_min_max`]). The model input's range is taken the
-//!    same way from the calibration samples.
+//!    same way from the calibration samples. An encoder block's 13 internal activations
+//!    ([`EncoderStage`](tinytune::layers::attention::EncoderStage): layer norms, Q, K, V, heads,
+//!    projections, residual sums, feed-forward) are taken the same way, observed by
+//!    [`forward_observed`](tinytune::layers::attention::TransformerEncoder::forward_observed).
 //! 3. **Operations** map to their int8 forms:
 //!    - dense / conv1d / conv2d / depthwise → `…S8` with per-channel (or per-tensor, see
 //!      [`QuantizeOptions::per_channel`]) symmetric int8 weights, int32 biases and requantizers.
@@ -21,6 +24,17 @@
 //!    - activations → [`ActivationS8Config`](tinytune::layers::s8::ActivationS8Config): ReLU/ReLU6 keep the input quantization; leaky
 //!      ReLU and GELU get their calibrated output range; sigmoid (1/256, −128), tanh (1/128, 0)
 //!      and softmax (1/256, −128, `beta = 1`) have fixed output quantization.
+//!    - sinusoidal and learned positional encodings → `PositionalAddS8`: the `[seq, width]`
+//!      table (the sinusoid's values as the f32 layer computes them, or the learned parameters)
+//!      quantized with its own min/max range, added by TFLite's int8 ADD, the output at the
+//!      operation's calibrated range.
+//!    - transformer encoder block → `TransformerEncoderS8` by the core's
+//!      [`quantize_encoder`](tinytune::layers::s8::attention::quantize_encoder) from the
+//!      calibrated internal ranges (per-channel int8 weights, folded layer norms), its input
+//!      quantized as the activations it receives (no requantization in between; a block after
+//!      a block takes the previous one's output quantization), its output at the block
+//!      output's range. Global average pooling after it (mean over the positions) keeps that
+//!      quantization, as any pooling.
 //!    - layer norm and embedding have no int8 form: they stay f32 between a `Dequantize` and a
 //!      `Quantize` (an embedding first in the model simply runs before the first `Quantize`).
 //!    - a `Quantize` is emitted where f32 activations enter int8 operations (at the start) and
@@ -34,6 +48,7 @@
 
 mod builder;
 mod calibrate;
+mod encoder;
 mod fold;
 mod weights;
 
@@ -145,12 +160,15 @@ pub fn quantize(
         };
         ranges.push(tensor_range(v, method, &op_at(i, &folded.ops[i]))?);
     }
+    let encoder_stages =
+        encoder::encoder_stage_ranges(&folded.ops, batch, calibration, &f32_trace, method)?;
     let mut b = Builder {
         ops: Vec::new(),
         plans: Vec::new(),
         cur: None,
         input: None,
         per_channel: options.per_channel,
+        encoder_stages,
     };
     let mut k = 0;
     while k < folded.ops.len() {

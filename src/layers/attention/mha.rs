@@ -137,6 +137,13 @@ impl Dims {
         self.project(params, 3, a, out)
     }
 
+    /// Q, K, V and the concatenated heads (`sw` values each), as [`forward`](Self::forward)
+    /// leaves them at the start of `saved` (the probabilities follow them).
+    pub(super) fn saved_parts<'s>(&self, saved: &'s [f32]) -> [&'s [f32]; 4] {
+        let mut rest = saved;
+        [(); 4].map(|()| take(&mut rest, self.sw))
+    }
+
     /// Backward of one sample: from `saved` (as [`forward`](Self::forward) left it) and
     /// `grad_out`, overwrites `grad_x` and adds the parameter gradients into `grad_params`.
     /// `work` holds `4 · sw` values.
@@ -152,12 +159,8 @@ impl Dims {
         grad_params: Option<&mut [f32]>,
         work: &mut [f32],
     ) -> Result<(), Error> {
-        let mut rest = saved;
-        let q = take(&mut rest, self.sw);
-        let k = take(&mut rest, self.sw);
-        let v = take(&mut rest, self.sw);
-        let a = take(&mut rest, self.sw);
-        let p = take(&mut rest, self.probs);
+        let [q, k, v, a] = self.saved_parts(saved);
+        let p = sub(saved, 4 * self.sw, self.probs);
         let mut rest = work;
         let da = take_mut(&mut rest, self.sw);
         let dq = take_mut(&mut rest, self.sw);

@@ -5,7 +5,8 @@
 //!   [`attention_f32`](crate::kernels::generic::attention::attention_f32) (scaled dot-product
 //!   attention with causal and padding masks) and its backward.
 //! - [`TransformerEncoder`]: the pre-LN encoder block (attention, GELU feed-forward,
-//!   residuals, inverted dropout in training).
+//!   residuals, inverted dropout in training); its inference can report every intermediate
+//!   activation ([`EncoderStage`]) for calibration.
 //! - [`SinusoidalEncoding`] and [`LearnedPositionalEncoding`]: positional encodings, added.
 //! - [`ClassToken`] (prepends a learned token), [`FirstToken`] (takes it back as the pooled
 //!   vector) and [`MeanPool`] (mean over the valid positions): sequence classification.
@@ -53,7 +54,7 @@ mod pooling;
 mod position;
 
 pub use crate::kernels::generic::attention::AttentionMask;
-pub use encoder::{TransformerEncoder, TransformerEncoderConfig};
+pub use encoder::{EncoderStage, TransformerEncoder, TransformerEncoderConfig};
 pub use mha::{MultiHeadAttention, MultiHeadAttentionConfig};
 pub use pooling::{FirstToken, MeanPool, PoolConfig};
 pub use position::{
