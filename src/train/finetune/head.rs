@@ -115,6 +115,9 @@ pub(super) fn is_weighted(op: &Op<'_>) -> bool {
             | Op::Conv1dS8(..)
             | Op::Conv2dS8(..)
             | Op::DepthwiseConv2dS8(..)
+            | Op::LearnedPositionalEncoding(..)
+            | Op::TransformerEncoder(..)
+            | Op::TransformerEncoderS8(..)
     )
 }
 
