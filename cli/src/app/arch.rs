@@ -4,8 +4,11 @@
 //! # TOML file
 //! ```toml
 //! [model]
-//! hidden = [64, 32]     # hidden layer widths, 1 to 8 layers
-//! dropout = 0.1         # in [0, 1)
+//! kind = "mlp"          # or "transformer"
+//! hidden = [64, 32]     # MLP: hidden layer widths, 1 to 8 layers
+//! dropout = 0.1         # in [0, 1); the transformer's blocks take it too
+//! # transformer only (see `super::transformer::arch`):
+//! # seq = 8, width = 16, heads = 2, ff = 32, blocks = 1
 //!
 //! [train]
 //! epochs = 100
@@ -17,13 +20,15 @@
 //! seed = 0
 //! ```
 //! Every key is optional; unknown sections or keys are errors (so a typo is not silently
-//! ignored). A flag on the command line overrides the file's value.
+//! ignored), and so is a key of the other kind of model (`hidden` for a transformer, `width`
+//! for an MLP). A flag on the command line overrides the file's value.
 
 use std::path::Path;
 
 use serde::Deserialize;
 
-use super::args::{OptimizerKind, TrainArgs};
+use super::args::{ModelKind, OptimizerKind, TrainArgs};
+use super::transformer::arch::{self as tarch, FileKeys, TransformerArch};
 use super::AppError;
 
 /// Most hidden layers an architecture may have.
@@ -194,6 +199,18 @@ pub fn check_l2(x: f32) -> Result<f32, String> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
+    /// The kind of model.
+    pub kind: Option<ModelKind>,
+    /// Transformer: positions per sample.
+    pub seq: Option<usize>,
+    /// Transformer: model width.
+    pub width: Option<usize>,
+    /// Transformer: attention heads.
+    pub heads: Option<usize>,
+    /// Transformer: feed-forward width.
+    pub ff: Option<usize>,
+    /// Transformer: encoder blocks.
+    pub blocks: Option<usize>,
     /// Hidden layer widths.
     pub hidden: Option<Vec<usize>>,
     /// Dropout rate.
@@ -235,7 +252,11 @@ pub struct ConfigFile {
 /// Every setting of a training run, resolved (flag, else file, else default) and checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainSettings {
-    /// Hidden layer widths.
+    /// The kind of model.
+    pub model: ModelKind,
+    /// The transformer's settings (`Some` for [`ModelKind::Transformer`]).
+    pub transformer: Option<TransformerArch>,
+    /// Hidden layer widths (MLP).
     pub hidden: Vec<usize>,
     /// Dropout rate after each hidden layer.
     pub dropout: f32,
@@ -273,6 +294,18 @@ pub fn load_config(path: &Path) -> Result<ConfigFile, AppError> {
     if let Some(p) = config.model.dropout {
         check_dropout(p).map_err(|e| field("[model] dropout", e))?;
     }
+    let m = &config.model;
+    for (key, v) in [
+        ("seq", m.seq),
+        ("width", m.width),
+        ("heads", m.heads),
+        ("ff", m.ff),
+        ("blocks", m.blocks),
+    ] {
+        if let Some(v) = v {
+            tarch::check_key(key, v).map_err(|e| field(&format!("[model] {key}"), e))?;
+        }
+    }
     let t = &config.train;
     if let Some(n) = t.epochs {
         check_positive(n).map_err(|e| field("[train] epochs", e))?;
@@ -299,15 +332,24 @@ pub fn resolve(args: &TrainArgs) -> Result<TrainSettings, AppError> {
         Some(path) => load_config(path)?,
         None => ConfigFile::default(),
     };
+    let name = args
+        .config
+        .as_ref()
+        .map_or(String::new(), |p| p.display().to_string());
+    let model = args.model.or(file.model.kind).unwrap_or(ModelKind::Mlp);
+    let transformer = model_keys(args, &file.model, model, &name)?;
     let optimizer = args
         .optimizer
         .or(file.train.optimizer)
         .unwrap_or(OptimizerKind::Adam);
-    let default_lr = match optimizer {
-        OptimizerKind::Adam => DEFAULT_LR_ADAM,
-        OptimizerKind::Sgd => DEFAULT_LR_SGD,
+    let default_lr = match (optimizer, model) {
+        (OptimizerKind::Adam, ModelKind::Transformer) => tarch::DEFAULT_LR,
+        (OptimizerKind::Adam, ModelKind::Mlp) => DEFAULT_LR_ADAM,
+        (OptimizerKind::Sgd, _) => DEFAULT_LR_SGD,
     };
     Ok(TrainSettings {
+        model,
+        transformer,
         hidden: args
             .arch
             .clone()
@@ -326,4 +368,69 @@ pub fn resolve(args: &TrainArgs) -> Result<TrainSettings, AppError> {
             .unwrap_or(DEFAULT_PATIENCE),
         seed: args.seed.or(file.train.seed).unwrap_or(0),
     })
+}
+
+/// Checks that the flags and `[model]` keys given belong to `model`, and resolves the
+/// transformer's settings (`None` for an MLP). `name` is the TOML file's name.
+///
+/// # Errors
+/// A flag of the other kind of model (usage error, exit status 2), a file key of the other
+/// kind (naming the file and key), or a transformer setting out of range.
+fn model_keys(
+    args: &TrainArgs,
+    section: &ModelSection,
+    model: ModelKind,
+    name: &str,
+) -> Result<Option<TransformerArch>, AppError> {
+    let usage = |m: String| AppError {
+        message: m,
+        exit_code: 2,
+    };
+    match model {
+        ModelKind::Mlp => {
+            if let Some(flag) = args.transformer.first_given() {
+                return Err(usage(format!(
+                    "{flag} is a transformer setting: add --model transformer"
+                )));
+            }
+            let keys = [
+                ("seq", section.seq),
+                ("width", section.width),
+                ("heads", section.heads),
+                ("ff", section.ff),
+                ("blocks", section.blocks),
+            ];
+            if let Some((key, _)) = keys.iter().find(|(_, v)| v.is_some()) {
+                return Err(AppError::new(format!(
+                    "{name}: [model] {key}: only for kind = \"transformer\" (the model is an \
+                     MLP; set kind = \"transformer\" or pass --model transformer)"
+                )));
+            }
+            Ok(None)
+        }
+        ModelKind::Transformer => {
+            if args.arch.is_some() {
+                return Err(usage(
+                    "--arch sets an MLP's hidden layers: the transformer takes --seq, --width, \
+                     --heads, --ff and --blocks"
+                        .into(),
+                ));
+            }
+            if section.hidden.is_some() {
+                return Err(AppError::new(format!(
+                    "{name}: [model] hidden: only for kind = \"mlp\" (the transformer takes \
+                     seq, width, heads, ff and blocks)"
+                )));
+            }
+            let keys = FileKeys {
+                file: name.to_string(),
+                seq: section.seq,
+                width: section.width,
+                heads: section.heads,
+                ff: section.ff,
+                blocks: section.blocks,
+            };
+            tarch::resolve(&args.transformer, &keys).map(Some)
+        }
+    }
 }

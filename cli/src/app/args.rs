@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::arch;
+use super::transformer::arch::TransformerFlags;
 
 /// tinytune: train, evaluate, distill (and soon quantize, inspect and export) small neural
 /// networks for microcontrollers.
@@ -20,7 +21,8 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Train a classifier (an MLP) on a labelled CSV file and save it.
+    /// Train a classifier (an MLP, or with `--model transformer` a transformer encoder) on a
+    /// labelled CSV file and save it.
     ///
     /// The data are split per class (stratified) into 70 % training, 15 % validation and
     /// 15 % test samples, shuffled with `--seed`. Features are standardised (z-score) with the
@@ -30,6 +32,13 @@ pub enum Command {
     ///
     /// Writes into `--out`: `model.json` (architecture, scaler and parameters), `test.csv` (the
     /// test split, for `tinytune eval`), `learning_curve.png`, and `summary.json`.
+    ///
+    /// A transformer reads each sample as `--seq` positions of features/seq consecutive values
+    /// (the 8×8 digits: 8 rows of 8 pixels): a per-position dense embedding to `--width`, the
+    /// sinusoidal positional encoding, `--blocks` pre-LN encoder blocks (`--heads`, `--ff`),
+    /// mean pooling over the positions and a dense head. It trains with the same split,
+    /// scaling, optimizer and early stopping, and is written as `model.ttm` (f32) and
+    /// `model-int8.ttm` (quantized, calibrated on the training split) instead of `model.json`.
     Train(TrainArgs),
     /// Evaluate a trained model or a `.ttm` file on a labelled CSV file: accuracy, per-class
     /// precision and recall, confusion matrix; with `--reference`, the agreement of two models
@@ -83,6 +92,28 @@ pub enum OptimizerKind {
     Sgd,
 }
 
+/// The kind of model `train` builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// A multi-layer perceptron (`--arch`).
+    Mlp,
+    /// A transformer encoder classifier over the features read as a sequence (`--seq`,
+    /// `--width`, `--heads`, `--ff`, `--blocks`).
+    Transformer,
+}
+
+/// The kind of student `distill` trains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StudentKind {
+    /// The pipeline's student, chosen from the data's shape (convolutional on square images,
+    /// an MLP otherwise), trained jointly with its teacher.
+    Auto,
+    /// A transformer student (`--seq`, `--width`, `--heads`, `--ff`, `--blocks`,
+    /// `--dropout`), distilled in two stages from a frozen teacher.
+    Transformer,
+}
+
 /// Flags of `tinytune train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -104,7 +135,14 @@ pub struct TrainArgs {
     /// config's `[model] hidden`].
     #[arg(long, value_name = "WIDTHS", value_parser = arch::parse_widths, conflicts_with = "config")]
     pub arch: Option<arch::Widths>,
-    /// TOML file with `[model]` (hidden = [64, 32], dropout) and `[train]` (epochs, batch, lr,
+    /// The kind of model [default: mlp, or the config's `[model] kind`].
+    #[arg(long, value_enum)]
+    pub model: Option<ModelKind>,
+    /// The transformer's shape (with `--model transformer`).
+    #[command(flatten)]
+    pub transformer: TransformerFlags,
+    /// TOML file with `[model]` (kind = "mlp" or "transformer", hidden = [64, 32], dropout;
+    /// for a transformer seq, width, heads, ff, blocks) and `[train]` (epochs, batch, lr,
     /// optimizer, l2, patience, seed) settings; flags given on the command line win.
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
@@ -114,13 +152,14 @@ pub struct TrainArgs {
     /// Mini-batch size [default: 32].
     #[arg(long, value_name = "N", value_parser = arch::parse_positive_usize)]
     pub batch: Option<usize>,
-    /// Learning rate, > 0 [default: 0.001 for adam, 0.05 for sgd].
+    /// Learning rate, > 0 [default: 0.001 for adam (0.002 for a transformer), 0.05 for sgd].
     #[arg(long, value_name = "X", value_parser = arch::parse_lr)]
     pub lr: Option<f32>,
     /// Optimizer [default: adam].
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerKind>,
-    /// Dropout rate after each hidden layer, in [0, 1) [default: 0].
+    /// Dropout rate after each hidden layer (transformer: inside each block, on the attention
+    /// and feed-forward outputs), in [0, 1) [default: 0].
     #[arg(long, value_name = "P", value_parser = arch::parse_dropout)]
     pub dropout: Option<f32>,
     /// L2 penalty λ (adds λ·w to every parameter's gradient), ≥ 0 [default: 0].
@@ -180,6 +219,18 @@ pub struct DistillArgs {
     /// Read `--teacher-weights` in PyTorch's layout (convolutions OIHW; dense is the same).
     #[arg(long, requires = "teacher_weights")]
     pub pytorch_layout: bool,
+    /// The student: the pipeline's (chosen from the data's shape) or a transformer, distilled
+    /// in two stages from a frozen teacher (the pipeline's teacher trained alone, or
+    /// `--teacher`) and compared with the same transformer trained alone [default: auto].
+    #[arg(long, value_enum, default_value_t = StudentKind::Auto)]
+    pub student: StudentKind,
+    /// The transformer student's shape (with `--student transformer`).
+    #[command(flatten)]
+    pub transformer: TransformerFlags,
+    /// Dropout rate inside the transformer student's blocks, in [0, 1) (with `--student
+    /// transformer`) [default: 0].
+    #[arg(long, value_name = "P", value_parser = arch::parse_dropout)]
+    pub dropout: Option<f32>,
     /// Distillation settings shared with `demo`.
     #[command(flatten)]
     pub common: DistillCommon,

@@ -2,14 +2,16 @@
 //! table, `summary.json` in `--out`, and with `--json` the same object as the last stdout line.
 //!
 //! The table and the JSON object are shared with `demo` ([`report`]). With `--teacher`, the
-//! classic two-stage distillation from a teacher trained elsewhere ([`super::two_stage`]).
+//! classic two-stage distillation from a teacher trained elsewhere ([`super::two_stage`]);
+//! with `--student transformer`, two-stage distillation into a transformer
+//! ([`super::transformer::distill`]).
 
 use std::path::Path;
 
 use serde_json::json;
 use tinytune::train::distill::KdConfig;
 
-use super::args::{DistillArgs, DistillCommon};
+use super::args::{DistillArgs, DistillCommon, StudentKind};
 use super::fit::EpochStats;
 use super::joint::ArchKind;
 use super::pipeline::{run_pipeline, save_student_ttm, PipelineConfig, PipelineResult, Stage};
@@ -23,6 +25,19 @@ use crate::csv::load_labeled_csv;
 /// # Errors
 /// Unreadable or unusable data, bad settings, an output directory that cannot be written.
 pub fn run(args: &DistillArgs) -> Result<(), AppError> {
+    if args.student == StudentKind::Transformer {
+        return super::transformer::distill::run(args);
+    }
+    let flag = args
+        .transformer
+        .first_given()
+        .or(args.dropout.map(|_| "--dropout"));
+    if let Some(flag) = flag {
+        return Err(AppError {
+            message: format!("{flag} sets the transformer student: add --student transformer"),
+            exit_code: 2,
+        });
+    }
     if let Some(teacher) = &args.teacher {
         return super::two_stage::run(args, teacher);
     }

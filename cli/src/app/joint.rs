@@ -302,29 +302,59 @@ pub fn fit_alone(
     val: Split<'_>,
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Result<AloneTrained, Error> {
-    match arch.kind {
-        ArchKind::Mlp { .. } => fit_alone_n::<3>(arch, config, train, val, on_epoch),
-        ArchKind::Conv { .. } => fit_alone_n::<5>(arch, config, train, val, on_epoch),
-    }
+    fit_layers(&arch.student(), arch, config, train, val, on_epoch)
 }
 
-fn fit_alone_n<const N: usize>(
+/// Trains the teacher ([`DistillArch::teacher`]) alone, exactly as [`fit_alone`] trains the
+/// student: the frozen teacher of a two-stage distillation to another student.
+///
+/// # Errors
+/// As [`fit_alone`].
+pub fn fit_teacher(
     arch: &DistillArch,
     config: &JointFitConfig,
     train: Split<'_>,
     val: Split<'_>,
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Result<AloneTrained, Error> {
-    let specs = arch.student();
+    fit_layers(&arch.teacher(), arch, config, train, val, on_epoch)
+}
+
+/// [`fit_alone`] of the layers `specs` (a student or a teacher of `arch`).
+fn fit_layers(
+    specs: &[LayerSpec],
+    arch: &DistillArch,
+    config: &JointFitConfig,
+    train: Split<'_>,
+    val: Split<'_>,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<AloneTrained, Error> {
+    // The layer counts of the students (MLP 3, conv 5) and teachers (MLP 5, conv 9).
+    match specs.len() {
+        3 => fit_alone_n::<3>(specs, arch, config, train, val, on_epoch),
+        5 => fit_alone_n::<5>(specs, arch, config, train, val, on_epoch),
+        9 => fit_alone_n::<9>(specs, arch, config, train, val, on_epoch),
+        _ => Err(ShapeError::Dimension.into()),
+    }
+}
+
+fn fit_alone_n<const N: usize>(
+    specs: &[LayerSpec],
+    arch: &DistillArch,
+    config: &JointFitConfig,
+    train: Split<'_>,
+    val: Split<'_>,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<AloneTrained, Error> {
     let mut rng = SeededRng::seed_from_u64(config.seed);
-    let mut params = vec![0.0f32; param_len(&specs)?];
+    let mut params = vec![0.0f32; param_len(specs)?];
     let mut best = vec![0.0f32; params.len()];
     let mut opt = Adam::new(config.lr).with_weight_decay(config.l2);
     opt.validate()?;
     let mut stopper = EarlyStopping::new(config.patience, 0.0)?;
     let mut history = Vec::new();
     {
-        let mut model = sequential::<N>(build_layers(&specs, params.as_mut_slice())?)?;
+        let mut model = sequential::<N>(build_layers(specs, params.as_mut_slice())?)?;
         model.init_params(Init::HeNormal(FanMode::FanIn), &mut rng)?;
         let batch = config.batch.clamp(1, train.labels.len().max(1));
         let lens = model.train_buffer_lens(batch);
@@ -358,7 +388,7 @@ fn fit_alone_n<const N: usize>(
             )?;
             flat.clear();
             flat.extend(model.layers().iter().flat_map(|l| l.params()));
-            let stats = epoch_stats(&specs, &flat, classes, epoch, train, val)?;
+            let stats = epoch_stats(specs, &flat, classes, epoch, train, val)?;
             history.push(stats);
             on_epoch(&stats);
             if stopper.observe(epoch, stats.val_loss, &flat, &mut best)? == Decision::Stop {

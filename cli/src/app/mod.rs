@@ -3,7 +3,8 @@
 //! they are built from (the multi-layer perceptron in [`mlp`] and
 //! its training loop in [`fit`], the data preparation in [`dataset`], the saved-model file in
 //! [`saved`], tables and JSON in [`report`], PNG plots in [`plot`], progress bars in
-//! [`progress`], architectures from flags or TOML in [`arch`]).
+//! [`progress`], architectures from flags or TOML in [`arch`], the transformer classifier of
+//! `train --model transformer` and `distill --student transformer` in [`transformer`]).
 //!
 //! Every failure is an [`AppError`] whose message says what is wrong and where (file, line,
 //! column or field); `main` prints it and exits with status 1. Usage errors (clap) exit with
@@ -27,6 +28,7 @@ pub mod quantize;
 pub mod report;
 pub mod saved;
 pub mod train;
+pub mod transformer;
 pub mod two_stage;
 
 use std::fmt;

@@ -1,5 +1,6 @@
 //! `tinytune train`: load, split, scale, train, save, report (see the command's `--help` and
-//! [`args::TrainArgs`](super::args::TrainArgs)).
+//! [`args::TrainArgs`](super::args::TrainArgs)). A transformer (`--model transformer`) is
+//! trained and saved by [`super::transformer::train`]; what follows is the MLP's.
 //!
 //! # Output directory
 //! - `model.json`: the trained model, see [`super::saved`];
@@ -34,6 +35,9 @@ pub const MAX_PARAMS: usize = 100_000_000;
 /// Bad settings, data, or an output directory that cannot be written (see [`AppError`]).
 pub fn run(args: &TrainArgs) -> Result<(), AppError> {
     let settings = arch::resolve(args)?;
+    if let Some(t) = &settings.transformer {
+        return super::transformer::train::run(args, &settings, t);
+    }
     create_out_dir(&args.out)?;
     let file = args.data.display().to_string();
     let data = load_labeled_csv(&args.data)?;
