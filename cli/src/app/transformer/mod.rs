@@ -9,7 +9,7 @@
 //! `features → width` (one dense layer over `batch · seq` rows), plus the sinusoidal
 //! positional encoding, `blocks` pre-LN transformer encoder blocks, mean pooling over the
 //! positions, a dense `width → classes` head, softmax cross-entropy. Forward and backward chain
-//! the core's layers by hand ([`net`]).
+//! the core's layers by hand (the private `net` module).
 //!
 //! # Parameter layout
 //! One flat vector: the embedding (weights `[width, features]` then bias), each block in the
