@@ -239,14 +239,20 @@ fn short_transformer_run_writes_loadable_ttm_files() {
     let test = out.join("test.csv");
     let f32_acc = eval_acc(&out.join("model.ttm"), &test);
     let int8_acc = eval_acc(&out.join("model-int8.ttm"), &test);
-    let close = |a: f64, b: &serde_json::Value| (a - b.as_f64().expect("number")).abs() < 1e-6;
+    let close = |a: f64, b: &serde_json::Value, tol: f64| {
+        (a - b.as_f64().expect("number")).abs() <= tol + 1e-6
+    };
+    // The f32 figure comes from the training code's forward pass, the file's from the core's
+    // model runner: float rounding may flip at most one borderline sample. The int8 runner is
+    // bit-exact with the quantizer's int8 forward pass.
+    let one = 1.0 / j["samples"]["test"].as_f64().expect("test samples");
     assert!(
-        close(f32_acc, &j["test_acc"]),
+        close(f32_acc, &j["test_acc"], one),
         "{f32_acc} vs {}",
         j["test_acc"]
     );
     assert!(
-        close(int8_acc, &j["test_acc_int8"]),
+        close(int8_acc, &j["test_acc_int8"], 0.0),
         "{int8_acc} vs {}",
         j["test_acc_int8"]
     );

@@ -28,7 +28,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::args::{ModelKind, OptimizerKind, TrainArgs};
-use super::transformer::arch::{self as tarch, FileKeys, TransformerArch};
+use super::transformer::arch::{self as tarch, TransformerArch};
 use super::AppError;
 
 /// Most hidden layers an architecture may have.
@@ -337,7 +337,7 @@ pub fn resolve(args: &TrainArgs) -> Result<TrainSettings, AppError> {
         .as_ref()
         .map_or(String::new(), |p| p.display().to_string());
     let model = args.model.or(file.model.kind).unwrap_or(ModelKind::Mlp);
-    let transformer = model_keys(args, &file.model, model, &name)?;
+    let transformer = tarch::train_keys(args, &file.model, model, &name)?;
     let optimizer = args
         .optimizer
         .or(file.train.optimizer)
@@ -368,69 +368,4 @@ pub fn resolve(args: &TrainArgs) -> Result<TrainSettings, AppError> {
             .unwrap_or(DEFAULT_PATIENCE),
         seed: args.seed.or(file.train.seed).unwrap_or(0),
     })
-}
-
-/// Checks that the flags and `[model]` keys given belong to `model`, and resolves the
-/// transformer's settings (`None` for an MLP). `name` is the TOML file's name.
-///
-/// # Errors
-/// A flag of the other kind of model (usage error, exit status 2), a file key of the other
-/// kind (naming the file and key), or a transformer setting out of range.
-fn model_keys(
-    args: &TrainArgs,
-    section: &ModelSection,
-    model: ModelKind,
-    name: &str,
-) -> Result<Option<TransformerArch>, AppError> {
-    let usage = |m: String| AppError {
-        message: m,
-        exit_code: 2,
-    };
-    match model {
-        ModelKind::Mlp => {
-            if let Some(flag) = args.transformer.first_given() {
-                return Err(usage(format!(
-                    "{flag} is a transformer setting: add --model transformer"
-                )));
-            }
-            let keys = [
-                ("seq", section.seq),
-                ("width", section.width),
-                ("heads", section.heads),
-                ("ff", section.ff),
-                ("blocks", section.blocks),
-            ];
-            if let Some((key, _)) = keys.iter().find(|(_, v)| v.is_some()) {
-                return Err(AppError::new(format!(
-                    "{name}: [model] {key}: only for kind = \"transformer\" (the model is an \
-                     MLP; set kind = \"transformer\" or pass --model transformer)"
-                )));
-            }
-            Ok(None)
-        }
-        ModelKind::Transformer => {
-            if args.arch.is_some() {
-                return Err(usage(
-                    "--arch sets an MLP's hidden layers: the transformer takes --seq, --width, \
-                     --heads, --ff and --blocks"
-                        .into(),
-                ));
-            }
-            if section.hidden.is_some() {
-                return Err(AppError::new(format!(
-                    "{name}: [model] hidden: only for kind = \"mlp\" (the transformer takes \
-                     seq, width, heads, ff and blocks)"
-                )));
-            }
-            let keys = FileKeys {
-                file: name.to_string(),
-                seq: section.seq,
-                width: section.width,
-                heads: section.heads,
-                ff: section.ff,
-                blocks: section.blocks,
-            };
-            tarch::resolve(&args.transformer, &keys).map(Some)
-        }
-    }
 }

@@ -9,7 +9,8 @@
 use clap::Args;
 
 use super::spec::Spec;
-use crate::app::arch::parse_positive_usize;
+use crate::app::arch::{parse_positive_usize, ModelSection};
+use crate::app::args::{ModelKind, TrainArgs};
 use crate::app::AppError;
 
 /// Widest model accepted.
@@ -291,6 +292,72 @@ impl TransformerArch {
             ))
         })?;
         Ok(spec)
+    }
+}
+
+/// Checks that the flags and `[model]` keys given belong to `model`, and resolves the
+/// transformer's settings (`None` for an MLP): `train`'s side of [`resolve`]. `name` is the
+/// TOML file's name.
+///
+/// # Errors
+/// A flag of the other kind of model (usage error, exit status 2), a file key of the other
+/// kind (naming the file and key), or a transformer setting out of range.
+pub fn train_keys(
+    args: &TrainArgs,
+    section: &ModelSection,
+    model: ModelKind,
+    name: &str,
+) -> Result<Option<TransformerArch>, AppError> {
+    let usage = |m: String| AppError {
+        message: m,
+        exit_code: 2,
+    };
+    match model {
+        ModelKind::Mlp => {
+            if let Some(flag) = args.transformer.first_given() {
+                return Err(usage(format!(
+                    "{flag} is a transformer setting: add --model transformer"
+                )));
+            }
+            let keys = [
+                ("seq", section.seq),
+                ("width", section.width),
+                ("heads", section.heads),
+                ("ff", section.ff),
+                ("blocks", section.blocks),
+            ];
+            if let Some((key, _)) = keys.iter().find(|(_, v)| v.is_some()) {
+                return Err(AppError::new(format!(
+                    "{name}: [model] {key}: only for kind = \"transformer\" (the model is an \
+                     MLP; set kind = \"transformer\" or pass --model transformer)"
+                )));
+            }
+            Ok(None)
+        }
+        ModelKind::Transformer => {
+            if args.arch.is_some() {
+                return Err(usage(
+                    "--arch sets an MLP's hidden layers: the transformer takes --seq, --width, \
+                     --heads, --ff and --blocks"
+                        .into(),
+                ));
+            }
+            if section.hidden.is_some() {
+                return Err(AppError::new(format!(
+                    "{name}: [model] hidden: only for kind = \"mlp\" (the transformer takes \
+                     seq, width, heads, ff and blocks)"
+                )));
+            }
+            let keys = FileKeys {
+                file: name.to_string(),
+                seq: section.seq,
+                width: section.width,
+                heads: section.heads,
+                ff: section.ff,
+                blocks: section.blocks,
+            };
+            resolve(&args.transformer, &keys).map(Some)
+        }
     }
 }
 

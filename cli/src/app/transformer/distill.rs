@@ -20,7 +20,6 @@
 
 use std::time::Instant;
 
-use serde_json::json;
 use tinytune::train::distill::{JointConfig, KdConfig};
 
 use super::arch::{self as tarch, FileKeys};
@@ -31,9 +30,9 @@ use crate::app::args::{DistillArgs, OptimizerKind};
 use crate::app::dataset::{check_classes, fit_standard, split, standardize};
 use crate::app::fit::{EpochStats, Split};
 use crate::app::joint::{self, fit_teacher, DistillArch, JointFitConfig};
-use crate::app::pipeline::{deployed_size, model_file, PipelineConfig, MIN_PER_CLASS};
+use crate::app::pipeline::{model_file, PipelineConfig, MIN_PER_CLASS};
 use crate::app::progress::EpochBar;
-use crate::app::report::{create_out_dir, fixed4, json_number, print_json, write_file, Table};
+use crate::app::report::{create_out_dir, print_json, write_file};
 use crate::app::two_stage::{load_teacher, DEFAULT_KD};
 use crate::app::AppError;
 use crate::csv::{load_labeled_csv, Dataset};
@@ -156,7 +155,7 @@ pub fn run(args: &DistillArgs) -> Result<(), AppError> {
     }
     let r = result?;
     let seconds = started.elapsed().as_secs_f64();
-    let (text, summary) = report(&r, &config, kd, seconds)?;
+    let (text, summary) = super::report::distill_report(&r, &config, kd, seconds)?;
     let out = &args.out;
     write_file(
         &out.join("summary.json"),
@@ -374,131 +373,4 @@ impl Job<'_> {
             teacher_epochs,
         })
     }
-}
-
-/// The verdict line: whether the distilled student (f32) beat the one trained alone.
-fn verdict(alone: f32, distilled: f32) -> String {
-    let diff = 100.0 * (distilled - alone);
-    if diff > 0.0 {
-        format!("distillation beat the student trained alone by {diff:.2} points of test accuracy")
-    } else if diff == 0.0 {
-        "distillation did not beat the student trained alone: the same test accuracy".into()
-    } else {
-        format!(
-            "distillation did not beat the student trained alone: {:.2} points lower test \
-             accuracy",
-            -diff
-        )
-    }
-}
-
-/// The table (with the run figures above it) and the JSON object; the same accuracy and size
-/// keys as the other `distill` modes, plus `"student": "transformer"`.
-fn report(
-    r: &TransformerDistilled,
-    config: &PipelineConfig,
-    kd: KdConfig,
-    seconds: f64,
-) -> Result<(String, serde_json::Value), AppError> {
-    let [f32_model, int8_model] = &r.student;
-    let (int8_flash, arena) = deployed_size(int8_model, &r.scaler, &r.class_names)?;
-    let (f32_flash, f32_arena) = deployed_size(f32_model, &r.scaler, &r.class_names)?;
-    let [teacher_params, student_params] = r.params;
-    let mut table = Table::new(["model", "test accuracy", "params", "flash bytes"]);
-    let rows = [
-        (
-            "teacher (f32)",
-            r.acc[0],
-            teacher_params,
-            4 * teacher_params,
-        ),
-        ("student alone (f32)", r.acc[1], student_params, f32_flash),
-        (
-            "distilled student (f32)",
-            r.acc[2],
-            student_params,
-            f32_flash,
-        ),
-        (
-            "distilled student (int8)",
-            r.acc[3],
-            student_params,
-            int8_flash,
-        ),
-    ];
-    for (name, acc, params, flash) in rows {
-        table.row(vec![
-            name.to_string(),
-            fixed4(acc),
-            params.to_string(),
-            flash.to_string(),
-        ]);
-    }
-    let verdict = verdict(r.acc[1], r.acc[2]);
-    let text = format!(
-        "teacher: {teacher}\nstudent: {arch}\n\
-         two-stage distillation: KD T {t} alpha {a}; students: Adam lr {lr}, batch {b}, \
-         patience {p}, seed {seed}; epochs run: teacher {et}, alone {ea}, distilled {ed}; \
-         {seconds:.1} s\n\
-         samples: {tr} train, {va} validation, {te} test\n\n{table}{verdict}\n",
-        teacher = r.teacher_text,
-        arch = r.spec.describe(),
-        t = kd.temperature,
-        a = kd.alpha,
-        lr = tarch::DEFAULT_LR,
-        b = config.batch,
-        p = config.patience,
-        seed = config.seed,
-        et = r.epochs_run[0],
-        ea = r.epochs_run[1],
-        ed = r.epochs_run[2],
-        tr = r.samples[0],
-        va = r.samples[1],
-        te = r.samples[2],
-        table = table.render(),
-    );
-    let s = &r.spec;
-    let summary = json!({
-        "command": "distill",
-        "mode": "two-stage",
-        "student": "transformer",
-        "teacher_acc": json_number(r.acc[0]),
-        "student_alone_acc": json_number(r.acc[1]),
-        "student_distilled_acc": json_number(r.acc[2]),
-        "student_int8_acc": json_number(r.acc[3]),
-        "kd_beats_alone": r.acc[2] > r.acc[1],
-        "verdict": verdict,
-        "params": student_params,
-        "teacher_params": teacher_params,
-        "flash_bytes": int8_flash,
-        "arena_bytes": arena,
-        "f32_flash_bytes": f32_flash,
-        "f32_arena_bytes": f32_arena,
-        "features": s.seq * s.features,
-        "classes": s.classes,
-        "architecture": "transformer",
-        "architecture_text": s.describe(),
-        "teacher": r.teacher_text,
-        "arch": {
-            "kind": "transformer",
-            "seq": s.seq,
-            "features_per_position": s.features,
-            "width": s.width,
-            "heads": s.heads,
-            "ff": s.ff,
-            "blocks": s.blocks,
-            "dropout": json_number(s.dropout),
-        },
-        "kd_temperature": json_number(kd.temperature),
-        "kd_alpha": json_number(kd.alpha),
-        "lr": json_number(tarch::DEFAULT_LR),
-        "epochs": config.epochs,
-        "teacher_epochs": r.epochs_run[0],
-        "alone_epochs": r.epochs_run[1],
-        "distill_epochs": r.epochs_run[2],
-        "seed": config.seed,
-        "samples": { "train": r.samples[0], "val": r.samples[1], "test": r.samples[2] },
-        "seconds": (seconds * 100.0).round() / 100.0,
-    });
-    Ok((text, summary))
 }

@@ -28,6 +28,7 @@ pub mod arch;
 pub mod distill;
 pub mod fit;
 mod net;
+pub mod report;
 pub mod spec;
 pub mod train;
 
