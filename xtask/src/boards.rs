@@ -1,5 +1,7 @@
 //! The firmware crates under `boards/` and their target triples.
 
+use crate::demo_check::{Showcase, DEMO, TRANSFORMER};
+
 /// A board crate: its directory under `boards/`, its target triple, and what CI runs of it.
 pub struct Board {
     /// Directory name under `boards/`.
@@ -17,9 +19,9 @@ pub struct Board {
     /// Whether QEMU runs it: CI runs an emulated board's firmware and on-target tests, and only
     /// builds a real board's (there is no board on the CI machine).
     pub emulated: bool,
-    /// Whether `cargo run --release` is the fine-tuning demo, whose summary line CI compares
-    /// with `expected/demo.txt` and whose output checksum with `tinytune eval`'s.
-    pub demo: bool,
+    /// The runs whose summary line CI compares with a committed expected file and whose
+    /// output checksum with `tinytune eval`'s (emulated boards only).
+    pub showcases: &'static [&'static Showcase],
 }
 
 /// Every board crate. The emulated boards share one target directory per triple
@@ -31,10 +33,10 @@ pub const BOARDS: &[Board] = &[
         dir: "qemu-m4",
         bin_dir: "target/boards/thumbv7em-none-eabihf/release",
         emulated: true,
-        bins: &["demo", "xor"],
+        bins: &["demo", "xor", "transformer"],
         expected_exits: &[("hardfault", 3), ("panic", 101)],
         on_target_tests: true,
-        demo: true,
+        showcases: &[&DEMO, &TRANSFORMER],
     },
     Board {
         dir: "qemu-m0",
@@ -43,7 +45,7 @@ pub const BOARDS: &[Board] = &[
         bins: &["demo"],
         expected_exits: &[("hardfault", 3), ("panic", 101)],
         on_target_tests: true,
-        demo: true,
+        showcases: &[&DEMO],
     },
     Board {
         dir: "qemu-riscv",
@@ -52,7 +54,7 @@ pub const BOARDS: &[Board] = &[
         bins: &["demo"],
         expected_exits: &[("trap", 3), ("panic", 101)],
         on_target_tests: true,
-        demo: true,
+        showcases: &[&DEMO],
     },
     Board {
         dir: "microbit-v2",
@@ -61,7 +63,7 @@ pub const BOARDS: &[Board] = &[
         bins: &["live", "demo"],
         expected_exits: &[],
         on_target_tests: false,
-        demo: false,
+        showcases: &[],
     },
     Board {
         dir: "rp-pico",
@@ -70,7 +72,7 @@ pub const BOARDS: &[Board] = &[
         bins: &["demo"],
         expected_exits: &[],
         on_target_tests: false,
-        demo: false,
+        showcases: &[],
     },
     Board {
         dir: "esp32c3",
@@ -79,7 +81,7 @@ pub const BOARDS: &[Board] = &[
         bins: &["demo"],
         expected_exits: &[],
         on_target_tests: false,
-        demo: false,
+        showcases: &[],
     },
 ];
 

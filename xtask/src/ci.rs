@@ -3,7 +3,6 @@
 //! cross builds, the board demo run) as one check.
 
 use crate::boards::{BOARDS, CORE_TARGETS};
-use crate::demo_check;
 use crate::util::cargo;
 use std::fs;
 use std::path::Path;
@@ -238,7 +237,7 @@ pub fn run(root: &Path) -> ExitCode {
         }
     }
 
-    let mut host_crc = None;
+    let mut host_crcs = std::collections::HashMap::new();
     for board in BOARDS {
         let dir = root.join("boards").join(board.dir);
         check(
@@ -269,12 +268,25 @@ pub fn run(root: &Path) -> ExitCode {
             );
             continue;
         }
-        let run_name = format!("{} run", board.dir);
-        let (ok, _, out) = step_stdout(root, &run_name, cargo(&dir, &["run", "--release"]));
+        let run_name = format!("{} build", board.dir);
+        let (ok, _, _) = step_stdout(
+            root,
+            &run_name,
+            cargo(&dir, &["build", "--release", "--bins"]),
+        );
         t.record(&run_name, ok);
-        if board.demo {
-            let host = host_crc.get_or_insert_with(|| demo_check::host_crc(root));
-            for (name, verdict) in demo_check::check(root, board.dir, &out, host) {
+        for show in board.showcases {
+            let name = format!("{} {}", board.dir, show.bin);
+            let (ok, _, out) = step_stdout(
+                root,
+                &name,
+                cargo(&dir, &["run", "--release", "--bin", show.bin]),
+            );
+            t.record(&name, ok);
+            let host = host_crcs
+                .entry(show.model)
+                .or_insert_with(|| show.host_crc(root));
+            for (name, verdict) in show.check(root, board.dir, &out, host) {
                 println!("{} {name}", if verdict.is_ok() { "PASS" } else { "FAIL" });
                 if let Err(why) = &verdict {
                     for line in why.lines() {

@@ -5,8 +5,8 @@
 //!   even if an earlier one failed; the run ends with one line `N passed, N failed` (each host
 //!   and on-target test counts once, each other step as one check).
 //! - `size`: flash and RAM of each firmware (release build, `llvm-size`).
-//! - `bless`: runs the emulated boards' demos and writes their summary lines to
-//!   `boards/<board>/expected/demo.txt`, which `ci` compares with (after an intended change).
+//! - `bless`: runs the emulated boards' demos (and the M4F's transformer) and writes their summary lines to
+//!   `boards/<board>/expected/<bin>.txt`, which `ci` compares with (after an intended change).
 //! - `vectors`: regenerates the committed on-target test vectors from the host references.
 //! - `demo-data`: regenerates the boards' demo data (`boards/common/data/`: the distilled
 //!   student and the held-out samples).

@@ -32,9 +32,9 @@ pub fn student() -> &'static [u8] {
 }
 
 /// Held-out samples: 64 `u8` values each (`data/holdout-features.bin`).
-static FEATURES: &[u8] = include_bytes!("../data/holdout-features.bin");
+pub(crate) static FEATURES: &[u8] = include_bytes!("../data/holdout-features.bin");
 /// Their labels (`data/holdout-labels.bin`).
-static LABELS: &[u8] = include_bytes!("../data/holdout-labels.bin");
+pub(crate) static LABELS: &[u8] = include_bytes!("../data/holdout-labels.bin");
 /// Values per sample.
 pub const WIDTH: usize = 64;
 /// The first `TUNE_SAMPLES` held-out samples (the validation split) are the labelled stream the
@@ -308,7 +308,7 @@ fn drifted(
 }
 
 /// Index of the largest value (the first of equal ones; NaN never wins).
-fn argmax(values: &[f32]) -> usize {
+pub(crate) fn argmax(values: &[f32]) -> usize {
     let mut best = 0;
     for (i, &v) in values.iter().enumerate() {
         if v > values.get(best).copied().unwrap_or(f32::NEG_INFINITY) {
@@ -327,7 +327,7 @@ fn crc32_f32s(values: &[f32]) -> u32 {
 
 /// Writes `whole.frac` (four decimals) into `buf` and returns it as text.
 #[cfg(feature = "defmt")]
-fn fixed4(buf: &mut [u8; 16], (whole, frac): (u32, u32)) -> &str {
+pub(crate) fn fixed4(buf: &mut [u8; 16], (whole, frac): (u32, u32)) -> &str {
     let mut n = 0;
     let mut digits = [0u8; 10];
     let mut w = whole;

@@ -24,6 +24,7 @@ pub mod live;
 pub mod platform;
 pub mod ram_flash;
 pub mod sensor;
+pub mod transformer;
 
 pub use display::ClassDisplay;
 pub use drift::Drift;
