@@ -46,13 +46,26 @@ pub struct Buffers {
     requant: [Requantizer; REQUANT],
 }
 
-static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers {
-    arena: [0; ARENA],
-    requant: [Requantizer {
-        multiplier: 0,
-        shift: 0,
-    }; REQUANT],
-});
+impl Buffers {
+    /// Zeroed buffers (const, for a static).
+    pub const fn new() -> Self {
+        Buffers {
+            arena: [0; ARENA],
+            requant: [Requantizer {
+                multiplier: 0,
+                shift: 0,
+            }; REQUANT],
+        }
+    }
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
 
 /// What failed.
 #[derive(Clone, Copy, Debug, PartialEq)]
