@@ -1,10 +1,14 @@
 //! Writes the data of the boards' fine-tuning demo into `boards/common/data/`: the distilled
 //! int8 digits student (`student.ttm`, from `tinytune demo`'s pipeline with seed 0) and the
 //! samples it never trained on (its validation and test split, in this order), as raw `u8`
-//! features and labels for flash, and as a CSV file for `tinytune eval`.
+//! features and labels for flash, and as a CSV file for `tinytune eval`; and the transformer
+//! student of the M4F's showcase (`transformer-f32.ttm`, `transformer-int8.ttm`, from
+//! `tinytune distill --student transformer` with the same seed, hence the same split: the
+//! held-out samples are held out for it too).
 use std::fmt::Write as _;
 use std::path::Path;
-use tinytune_cli::app::args::DistillCommon;
+use clap::Parser;
+use tinytune_cli::app::args::{Cli, DistillCommon};
 use tinytune_cli::app::dataset::split;
 use tinytune_cli::app::demo::DIGITS;
 use tinytune_cli::app::distill::run_on;
@@ -44,6 +48,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     run_on("demo", Path::new(DIGITS), &work, &common, true).map_err(|e| e.to_string())?;
     std::fs::copy(work.join("student.ttm"), out.join("student.ttm"))?;
+
+    let work_t = root.join("target/demo-data-transformer");
+    let seed = SEED.to_string();
+    let cli = Cli::try_parse_from([
+        "tinytune",
+        "distill",
+        "--student",
+        "transformer",
+        "--data",
+        DIGITS,
+        "--out",
+        &work_t.display().to_string(),
+        "--seed",
+        &seed,
+    ])?;
+    tinytune_cli::app::run(cli).map_err(|e| e.to_string())?;
+    std::fs::copy(
+        work_t.join("student-f32.ttm"),
+        out.join("transformer-f32.ttm"),
+    )?;
+    std::fs::copy(work_t.join("student.ttm"), out.join("transformer-int8.ttm"))?;
 
     let data = load_labeled_csv(DIGITS)?;
     let parts = split(DIGITS, &data, SEED).map_err(|e| e.to_string())?;
