@@ -5,9 +5,9 @@
 //! student of the M4F's showcase (`transformer-f32.ttm`, `transformer-int8.ttm`, from
 //! `tinytune distill --student transformer` with the same seed, hence the same split: the
 //! held-out samples are held out for it too).
+use clap::Parser;
 use std::fmt::Write as _;
 use std::path::Path;
-use clap::Parser;
 use tinytune_cli::app::args::{Cli, DistillCommon};
 use tinytune_cli::app::dataset::split;
 use tinytune_cli::app::demo::DIGITS;
