@@ -43,6 +43,9 @@ const ONE: &[Requantizer] = &[Requantizer::ZERO];
 /// What `init` returns for this block; [`ShapeError::Length`] (`Requant`) for a wrong number of
 /// requantizer pairs; [`QuantError::InvalidMultiplier`](crate::QuantError::InvalidMultiplier)
 /// for one out of range.
+// Never inlined: its layer structs would otherwise enlarge the frame of `check_op`, which
+// `Model::arena_len` runs on every `Model::run`, for every model.
+#[inline(never)]
 pub(crate) fn check_encoder_s8(
     c: &TransformerEncoderS8Config,
     t: &EncoderTensorsS8<'_>,

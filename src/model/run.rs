@@ -3,12 +3,12 @@
 //! arena's scratch region after them (layout in [`plan`](super::plan)).
 
 use crate::error::{check_len, Buffer, DType, Error, ShapeError};
-use crate::layers::attention::TransformerEncoder;
-use crate::layers::s8::attention::{EncoderS8Params, ScratchS8, TransformerEncoderS8};
+use crate::layers::attention::TransformerEncoderConfig;
+use crate::layers::s8::attention::{EncoderS8Params, ScratchS8, TransformerEncoderS8Config};
 use crate::layers::s8::LayerS8;
 use crate::layers::Layer;
 use crate::model::check::requantizers;
-use crate::model::{Model, Op};
+use crate::model::{EncoderTensorsS8, Model, Op};
 use crate::num::quant::Requantizer;
 
 /// The error for an arena view that cannot hold `n` values (unreachable after the length
@@ -70,30 +70,51 @@ fn s8_layer<L: LayerS8>(l: &L, batch: usize, src: &[u8], dst: &mut [u8]) -> Resu
     Ok(l.output_len())
 }
 
-/// Runs an f32 encoder block (inference: dropout off, no padding) with its scratch carved from
-/// `work`; returns its output length per sample.
+/// Builds and runs an f32 encoder block (inference: dropout off, no padding) with its scratch
+/// carved from `work`; returns its output length per sample.
+///
+/// Never inlined, as [`encoder_s8`]: the block's layer structs then live on the stack only
+/// while a block runs, not in the frame every model's `run_op` takes.
+#[inline(never)]
 fn encoder_f32(
-    l: &TransformerEncoder<'_>,
+    c: TransformerEncoderConfig,
+    p: &[f32],
     batch: usize,
     src: &[u8],
     dst: &mut [u8],
     work: &mut [u8],
 ) -> Result<usize, Error> {
+    let l = c.init(p)?;
     let n = values(batch, l.io_len())?;
     let s = f32s_mut(work, l.scratch_len(batch))?;
     l.forward(batch, None, f32s(src, n)?, f32s_mut(dst, n)?, s)?;
     Ok(l.io_len())
 }
 
-/// Runs an int8 encoder block with its scratch carved from `work` (the `i32` words first:
-/// `work` starts 4-byte aligned); returns its output length per sample.
+/// Builds an int8 encoder block (its requantizers into `requant`) and runs it with its
+/// scratch carved from `work` (the `i32` words first: `work` starts 4-byte aligned); returns
+/// its output length per sample.
+///
+/// Never inlined: the block (seven layers and a 256-byte GELU table) is large, and inlined into
+/// `run_op` its frame would be reserved on the stack for every op of every model.
+#[inline(never)]
 fn encoder_s8(
-    l: &TransformerEncoderS8<'_>,
+    c: TransformerEncoderS8Config,
+    t: EncoderTensorsS8<'_>,
+    requant: &mut [Requantizer],
     batch: usize,
     src: &[u8],
     dst: &mut [u8],
     work: &mut [u8],
 ) -> Result<usize, Error> {
+    let rq = requantizers(t.requant, requant)?;
+    let l = c.init(EncoderS8Params {
+        weights: t.weights,
+        bias: t.bias,
+        requant: rq,
+        ln_multiplier: t.ln_multiplier,
+        ln_offset: t.ln_offset,
+    })?;
     let n = values(batch, l.len())?;
     let need = l.scratch_len();
     let short = scratch(need.total_bytes(), work.len());
@@ -171,19 +192,9 @@ fn run_op(
         Op::ActivationS8(c) => s8_layer(&c.init()?, batch, src, dst),
         Op::SinusoidalEncoding(c) => f32_layer(&c.init()?, batch, src, dst),
         Op::LearnedPositionalEncoding(c, p) => f32_layer(&c.learned_positions(p)?, batch, src, dst),
-        Op::TransformerEncoder(c, p) => encoder_f32(&c.init(p)?, batch, src, dst, work),
+        Op::TransformerEncoder(c, p) => encoder_f32(c, p, batch, src, dst, work),
         Op::PositionalAddS8(c, t) => s8_layer(&c.init(t)?, batch, src, dst),
-        Op::TransformerEncoderS8(c, t) => {
-            let rq = requantizers(t.requant, requant)?;
-            let l = c.init(EncoderS8Params {
-                weights: t.weights,
-                bias: t.bias,
-                requant: rq,
-                ln_multiplier: t.ln_multiplier,
-                ln_offset: t.ln_offset,
-            })?;
-            encoder_s8(&l, batch, src, dst, work)
-        }
+        Op::TransformerEncoderS8(c, t) => encoder_s8(c, t, requant, batch, src, dst, work),
     }
 }
 
