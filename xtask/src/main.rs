@@ -5,12 +5,17 @@
 //!   even if an earlier one failed; the run ends with one line `N passed, N failed` (each host
 //!   and on-target test counts once, each other step as one check).
 //! - `size`: flash and RAM of each firmware (release build, `llvm-size`).
-//! - `bless`: runs the emulated boards' demos (and the M4F's transformer) and writes their summary lines to
-//!   `boards/<board>/expected/<bin>.txt`, which `ci` compares with (after an intended change).
+//! - `bench`: instruction counts of the kernels, one inference and one fine-tuning step on
+//!   every emulated board (their `bench` firmware), one line each, then a table next to the
+//!   CMSIS-NN figures and the targets. A measurement: missed targets do not fail it.
+//! - `bless`: runs the emulated boards' demos (and the M4F's transformer) and writes their
+//!   summary lines to `boards/<board>/expected/<bin>.txt`, which `ci` compares with (after an
+//!   intended change).
 //! - `vectors`: regenerates the committed on-target test vectors from the host references.
 //! - `demo-data`: regenerates the boards' demo data (`boards/common/data/`: the distilled
 //!   student and the held-out samples).
 
+mod bench;
 mod boards;
 mod ci;
 mod demo_check;
@@ -25,6 +30,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(&root),
         Some("size") => size::run(&root),
+        Some("bench") => bench::run(&root),
         Some("bless") => demo_check::bless(&root),
         Some(cmd @ ("vectors" | "demo-data")) => {
             let bin = if cmd == "vectors" {
@@ -54,7 +60,7 @@ fn main() -> ExitCode {
             }
         }
         _ => {
-            eprintln!("usage: cargo xtask <ci | size | bless | vectors | demo-data>");
+            eprintln!("usage: cargo xtask <ci | size | bench | bless | vectors | demo-data>");
             ExitCode::from(2)
         }
     }
