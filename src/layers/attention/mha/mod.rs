@@ -1,217 +1,14 @@
 //! Multi-head self-attention.
 
-use super::common::{check_lengths, check_scratch, mask, sub, sub_mut, take, take_mut, take_opt};
-use crate::error::{check_len, product, Buffer, Error, ShapeError};
-use crate::kernels::generic::attention::{attention_f32, AttentionMask, AttentionShape};
-use crate::kernels::generic::dense::{dense_f32, DenseShape};
-use crate::kernels::generic::grad::attention::attention_backward_f32;
-use crate::kernels::generic::grad::dense::dense_backward_f32;
-use crate::kernels::ActivationF32;
+mod dims;
+
+pub(super) use dims::Dims;
+
+use super::common::{check_lengths, check_scratch, mask, sub_mut};
+use crate::error::{check_len, Buffer, Error};
 use crate::layers::{check_io, Params};
 use crate::rng::RngCore;
 use crate::train::init::{Fans, Init};
-
-/// The gradients of one projection: weights, bias (each absent without `grad_params`).
-type WeightsBiasGrad<'g> = (Option<&'g mut [f32]>, Option<&'g mut [f32]>);
-
-/// The validated sizes of one multi-head attention, all products checked once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Dims {
-    pub(super) seq: usize,
-    pub(super) width: usize,
-    pub(super) heads: usize,
-    pub(super) head_dim: usize,
-    /// `seq · width`, one activation.
-    pub(super) sw: usize,
-    /// `heads · seq · seq`, the attention probabilities.
-    pub(super) probs: usize,
-    /// `width² + width`, one projection's weights and bias.
-    pub(super) block: usize,
-    /// `4 · block`.
-    pub(super) params: usize,
-    /// `4 · sw + probs`: Q, K, V, the concatenated heads and the probabilities.
-    pub(super) saved: usize,
-}
-
-impl Dims {
-    pub(super) fn new(seq: usize, width: usize, heads: usize) -> Result<Dims, ShapeError> {
-        if seq == 0 || width == 0 || heads == 0 {
-            return Err(ShapeError::Dimension);
-        }
-        if !width.is_multiple_of(heads) {
-            return Err(ShapeError::Parameter);
-        }
-        let sw = product(&[seq, width])?;
-        let probs = product(&[heads, seq, seq])?;
-        let block = product(&[width, width])?
-            .checked_add(width)
-            .ok_or(ShapeError::Dimension)?;
-        let params = product(&[4, block])?;
-        let saved = product(&[4, sw])?
-            .checked_add(probs)
-            .ok_or(ShapeError::Dimension)?;
-        Ok(Dims {
-            seq,
-            width,
-            heads,
-            head_dim: width / heads,
-            sw,
-            probs,
-            block,
-            params,
-            saved,
-        })
-    }
-
-    fn head(&self) -> AttentionShape {
-        AttentionShape {
-            seq: self.seq,
-            head_dim: self.head_dim,
-            stride: self.width,
-        }
-    }
-
-    /// Values one head spans in a `[seq, width]` buffer.
-    fn head_len(&self) -> usize {
-        (self.seq - 1) * self.width + self.head_dim
-    }
-
-    fn proj(&self) -> DenseShape {
-        DenseShape {
-            batch: self.seq,
-            in_features: self.width,
-            out_features: self.width,
-        }
-    }
-
-    /// Projection `i` (0: Q, 1: K, 2: V, 3: output) of `params`: weights, bias.
-    fn weights<'p>(&self, params: &'p [f32], i: usize) -> (&'p [f32], &'p [f32]) {
-        let block = sub(params, i * self.block, self.block);
-        block.split_at((self.width * self.width).min(block.len()))
-    }
-
-    /// `x · Wᵀ + b` with projection `i`.
-    fn project(&self, params: &[f32], i: usize, x: &[f32], out: &mut [f32]) -> Result<(), Error> {
-        let (w, b) = self.weights(params, i);
-        Ok(dense_f32(
-            self.proj(),
-            x,
-            w,
-            Some(b),
-            ActivationF32::NONE,
-            out,
-        )?)
-    }
-
-    /// Forward of one sample `x` `[seq, width]` into `out`, leaving Q, K, V, the concatenated
-    /// heads and the probabilities in `saved` (`self.saved` values).
-    pub(super) fn forward(
-        &self,
-        params: &[f32],
-        mask: AttentionMask,
-        x: &[f32],
-        out: &mut [f32],
-        saved: &mut [f32],
-    ) -> Result<(), Error> {
-        let mut rest = saved;
-        let q = take_mut(&mut rest, self.sw);
-        let k = take_mut(&mut rest, self.sw);
-        let v = take_mut(&mut rest, self.sw);
-        let a = take_mut(&mut rest, self.sw);
-        let p = take_mut(&mut rest, self.probs);
-        self.project(params, 0, x, q)?;
-        self.project(params, 1, x, k)?;
-        self.project(params, 2, x, v)?;
-        let (d, n, ss) = (self.head_dim, self.head_len(), self.seq * self.seq);
-        for h in 0..self.heads {
-            attention_f32(
-                self.head(),
-                mask,
-                sub(q, h * d, n),
-                sub(k, h * d, n),
-                sub(v, h * d, n),
-                sub_mut(p, h * ss, ss),
-                sub_mut(a, h * d, n),
-            )?;
-        }
-        self.project(params, 3, a, out)
-    }
-
-    /// Q, K, V and the concatenated heads (`sw` values each), as [`forward`](Self::forward)
-    /// leaves them at the start of `saved` (the probabilities follow them).
-    pub(super) fn saved_parts<'s>(&self, saved: &'s [f32]) -> [&'s [f32]; 4] {
-        let mut rest = saved;
-        [(); 4].map(|()| take(&mut rest, self.sw))
-    }
-
-    /// Backward of one sample: from `saved` (as [`forward`](Self::forward) left it) and
-    /// `grad_out`, overwrites `grad_x` and adds the parameter gradients into `grad_params`.
-    /// `work` holds `4 · sw` values.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn backward(
-        &self,
-        params: &[f32],
-        mask: AttentionMask,
-        x: &[f32],
-        saved: &[f32],
-        grad_out: &[f32],
-        mut grad_x: Option<&mut [f32]>,
-        grad_params: Option<&mut [f32]>,
-        work: &mut [f32],
-    ) -> Result<(), Error> {
-        let [q, k, v, a] = self.saved_parts(saved);
-        let p = sub(saved, 4 * self.sw, self.probs);
-        let mut rest = work;
-        let da = take_mut(&mut rest, self.sw);
-        let dq = take_mut(&mut rest, self.sw);
-        let dk = take_mut(&mut rest, self.sw);
-        let dv = take_mut(&mut rest, self.sw);
-        let ww = self.width * self.width;
-        let mut g = grad_params;
-        let mut grads: [WeightsBiasGrad; 4] = Default::default();
-        for slot in grads.iter_mut() {
-            let w = take_opt(&mut g, ww);
-            *slot = (w, take_opt(&mut g, self.width));
-        }
-        let [gq, gk, gv, go] = grads;
-
-        let (wo, _) = self.weights(params, 3);
-        dense_backward_f32(self.proj(), a, wo, grad_out, Some(da), go.0, go.1)?;
-        let (d, n, ss) = (self.head_dim, self.head_len(), self.seq * self.seq);
-        for h in 0..self.heads {
-            attention_backward_f32(
-                self.head(),
-                mask,
-                sub(q, h * d, n),
-                sub(k, h * d, n),
-                sub(v, h * d, n),
-                sub(p, h * ss, ss),
-                sub(a, h * d, n),
-                sub(da, h * d, n),
-                sub_mut(dq, h * d, n),
-                sub_mut(dk, h * d, n),
-                sub_mut(dv, h * d, n),
-            )?;
-        }
-        // x feeds Q, K and V: the first projection writes grad_x, the other two go through
-        // `da` (free now) and are added.
-        let (wq, _) = self.weights(params, 0);
-        dense_backward_f32(self.proj(), x, wq, dq, grad_x.as_deref_mut(), gq.0, gq.1)?;
-        for (i, dy, gw) in [(1, &*dk, gk), (2, &*dv, gv)] {
-            let (w, _) = self.weights(params, i);
-            match grad_x.as_deref_mut() {
-                Some(gx) => {
-                    dense_backward_f32(self.proj(), x, w, dy, Some(&mut *da), gw.0, gw.1)?;
-                    for (g, &t) in gx.iter_mut().zip(da.iter()) {
-                        *g += t;
-                    }
-                }
-                None => dense_backward_f32(self.proj(), x, w, dy, None, gw.0, gw.1)?,
-            }
-        }
-        Ok(())
-    }
-}
 
 /// Configuration of a [`MultiHeadAttention`] layer: self-attention over `seq` positions of
 /// `width` features with `heads` heads of `width / heads` features each.
@@ -246,8 +43,8 @@ impl MultiHeadAttentionConfig {
     /// Validates the configuration and borrows the parameters.
     ///
     /// # Errors
-    /// [`ShapeError::Dimension`] if `seq`, `width` or `heads` is zero or a size overflows;
-    /// [`ShapeError::Parameter`] if `heads` does not divide `width`; [`ShapeError::Length`]
+    /// [`ShapeError::Dimension`](crate::ShapeError::Dimension) if `seq`, `width` or `heads` is zero or a size overflows;
+    /// [`ShapeError::Parameter`](crate::ShapeError::Parameter) if `heads` does not divide `width`; [`ShapeError::Length`](crate::ShapeError::Length)
     /// with [`Buffer::Params`] if `params` does not hold [`param_len`](Self::param_len) values.
     pub fn init<'a>(self, params: impl Into<Params<'a>>) -> Result<MultiHeadAttention<'a>, Error> {
         let dims = Dims::new(self.seq, self.width, self.heads)?;
@@ -263,7 +60,7 @@ impl MultiHeadAttentionConfig {
 
 /// Multi-head self-attention: per sample `x` `[seq, width]`,
 /// `Q = x·Wqᵀ + bq`, `K`, `V` likewise, head `h` attends with its columns of Q, K, V
-/// (`softmax(Q_h·K_hᵀ/√d)·V_h`, see [`attention_f32`]), and the heads, concatenated, go
+/// (`softmax(Q_h·K_hᵀ/√d)·V_h`, see [`attention_f32`](crate::kernels::generic::attention::attention_f32)), and the heads, concatenated, go
 /// through `Wo`, `bo`.
 ///
 /// Padding is given per call as each sample's valid length (`lengths`, one per sample; `None`
@@ -362,7 +159,7 @@ impl MultiHeadAttention<'_> {
     /// - `scratch`: at least [`scratch_len`](Self::scratch_len) values, overwritten
     ///
     /// # Errors
-    /// [`ShapeError::Dimension`] if `batch == 0` or a size overflows; [`ShapeError::Length`]
+    /// [`ShapeError::Dimension`](crate::ShapeError::Dimension) if `batch == 0` or a size overflows; [`ShapeError::Length`](crate::ShapeError::Length)
     /// naming the first wrong buffer (`Input`, `Output`, `Input2` for `lengths`, `Scratch`).
     /// Nothing is written to `output` on a length error.
     pub fn forward(
@@ -395,7 +192,7 @@ impl MultiHeadAttention<'_> {
     /// As [`forward`](Self::forward), and `cache`: [`cache_len`](Self::cache_len) values.
     ///
     /// # Errors
-    /// As [`forward`](Self::forward), and [`ShapeError::Length`] with [`Buffer::Cache`].
+    /// As [`forward`](Self::forward), and [`ShapeError::Length`](crate::ShapeError::Length) with [`Buffer::Cache`].
     pub fn forward_train(
         &self,
         batch: usize,
@@ -426,7 +223,7 @@ impl MultiHeadAttention<'_> {
     /// - `scratch`: at least [`scratch_len`](Self::scratch_len) values, overwritten
     ///
     /// # Errors
-    /// [`ShapeError::Length`] naming the first wrong buffer (`Input`, `Output`, `Input2`,
+    /// [`ShapeError::Length`](crate::ShapeError::Length) naming the first wrong buffer (`Input`, `Output`, `Input2`,
     /// `Cache`, `GradOutput`, `GradInput`, `GradParams`, `Scratch`); [`Error::Frozen`] if
     /// `grad_params` is given for frozen parameters. Nothing is written on error.
     #[allow(clippy::too_many_arguments)]
