@@ -155,16 +155,28 @@ fn row_kn_f32(a: &[f32], rhs: &[f32], out: &mut [f32]) {
     let mut outs = out.chunks_exact_mut(ROWS);
     let mut j = 0;
     for out in &mut outs {
-        // Row kk of `rhs` from column j: its first four values are the block's.
-        let rows = rhs.get(j..).unwrap_or(&[]).chunks(n);
+        // From column j, row kk of `rhs` starts at `kk * n`: the first four values of each
+        // chunk are the block's. The last row is shorter than `n` from column j (`n - j >= 4`
+        // values), so it is the remainder of `chunks_exact`.
+        let from_j = rhs.get(j..).unwrap_or(&[]);
+        let rows = from_j.chunks_exact(n);
+        let last = rows.remainder();
         let [mut a0, mut a1, mut a2, mut a3] = [0.0f32; ROWS];
-        for (&x, row) in a.iter().zip(rows) {
-            if let [r0, r1, r2, r3, ..] = *row {
+        let mut step = |x: f32, row: &[f32]| {
+            if let Some(&[r0, r1, r2, r3]) = row.first_chunk::<ROWS>() {
                 a0 += x * r0;
                 a1 += x * r1;
                 a2 += x * r2;
                 a3 += x * r3;
             }
+        };
+        let mut terms = a.iter();
+        // `rows` first: a zip stops at its first side's end without taking from the second.
+        for (row, &x) in rows.zip(&mut terms) {
+            step(x, row);
+        }
+        if let Some(&x) = terms.next() {
+            step(x, last);
         }
         if let [o0, o1, o2, o3] = out {
             [*o0, *o1, *o2, *o3] = [a0, a1, a2, a3];
