@@ -156,8 +156,8 @@ fn row_kn_f32(a: &[f32], rhs: &[f32], out: &mut [f32]) {
     let mut j = 0;
     for out in &mut outs {
         // From column j, row kk of `rhs` starts at `kk * n`: the first four values of each
-        // chunk are the block's. The last row is shorter than `n` from column j (`n - j >= 4`
-        // values), so it is the remainder of `chunks_exact`.
+        // chunk are the block's. For j > 0 the last row holds only `n - j >= 4` values from
+        // column j, so it is the remainder of `chunks_exact`, used after the other rows.
         let from_j = rhs.get(j..).unwrap_or(&[]);
         let rows = from_j.chunks_exact(n);
         let last = rows.remainder();
