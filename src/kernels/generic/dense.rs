@@ -7,6 +7,10 @@
 use crate::error::{check_len, product, Buffer, ShapeError};
 use crate::kernels::{ActivationF32, QuantArgsS8};
 
+// The f32 inner loop in assembly, where the FPU's registers are known to exist.
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+mod arm_fpu;
+
 /// The dimensions of a dense layer call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -191,9 +195,6 @@ fn from(s: &[f32], done: usize) -> &[f32] {
 pub(crate) fn dot_f32(x: &[f32], w: &[f32], start: f32) -> f32 {
     x.iter().zip(w).fold(start, |acc, (&x, &w)| acc + x * w)
 }
-
-#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-mod arm_fpu;
 
 /// int8 dense layer (TFLite `FullyConnected`, int8): with
 /// `acc = bias[o] + sum_i (input[b, i] + input_offset) * weights[o, i]`,
