@@ -3,6 +3,7 @@
 //! ([`RhsLayout::KN`]).
 
 use crate::error::{check_len, product, Buffer, ShapeError};
+use crate::kernels::generic::dense::{dot_f32, dot_rows_f32, ROWS};
 use crate::kernels::ActivationS8;
 use crate::num::quant::Requantizer;
 
@@ -84,8 +85,12 @@ impl BatchMatmulShape {
 
 /// f32 batched matmul: `output[b, i, j] = sum_kk lhs[b, i, kk] * rhs[b, kk, j]`.
 ///
-/// The sum is accumulated in f32 in increasing `kk`. No bias, no activation. Needs no scratch
-/// memory.
+/// Each output is accumulated in f32 in increasing `kk`, from 0, with one rounded
+/// multiplication and one rounded addition per term (never fused). Outputs are computed four
+/// columns at a time (for [`RhsLayout::NK`] with the inner loop of the f32 dense kernel); the
+/// blocking is over outputs only, so every output sees the same operations in the same order
+/// as in a plain loop and the result is bit-identical to it. No bias, no activation. Needs no
+/// scratch memory.
 ///
 /// # Shapes
 /// - `lhs`: `[batch, m, k]`
@@ -111,16 +116,78 @@ pub fn batch_matmul_f32(
         .zip(output.chunks_exact_mut(m * n));
     for ((lhs_b, rhs_b), out_b) in batches {
         for (lhs_row, out_row) in lhs_b.chunks_exact(k).zip(out_b.chunks_exact_mut(n)) {
-            for (j, out) in out_row.iter_mut().enumerate() {
-                let mut acc = 0.0f32;
-                for (kk, &a) in lhs_row.iter().enumerate() {
-                    acc += a * rhs_b[shape.rhs_index(rhs_layout, kk, j)];
-                }
-                *out = acc;
+            match rhs_layout {
+                RhsLayout::NK => row_nk_f32(lhs_row, rhs_b, out_row),
+                RhsLayout::KN => row_kn_f32(lhs_row, rhs_b, out_row),
             }
         }
     }
     Ok(())
+}
+
+/// One output row with the right side `[n, k]`: `out[j] = sum_kk a[kk] * rhs[j, kk]`, the
+/// rows of `rhs` being contiguous as a dense layer's weights. `a` is `[k]`, `out` is `[n]`.
+fn row_nk_f32(a: &[f32], rhs: &[f32], out: &mut [f32]) {
+    let k = a.len();
+    // `ROWS * k` only saturates when fewer than ROWS rows exist, and then every row is left
+    // over.
+    let mut blocks = rhs.chunks_exact(ROWS.saturating_mul(k));
+    let mut outs = out.chunks_exact_mut(ROWS);
+    for (block, out) in (&mut blocks).zip(&mut outs) {
+        let mut rows = block.chunks_exact(k);
+        if let (Some(r0), Some(r1), Some(r2), Some(r3), [o0, o1, o2, o3]) =
+            (rows.next(), rows.next(), rows.next(), rows.next(), out)
+        {
+            [*o0, *o1, *o2, *o3] = dot_rows_f32(a, [r0, r1, r2, r3], [0.0; ROWS]);
+        }
+    }
+    let rows = blocks.remainder().chunks_exact(k);
+    for (row, o) in rows.zip(outs.into_remainder()) {
+        *o = dot_f32(a, row, 0.0);
+    }
+}
+
+/// One output row with the right side `[k, n]`: `out[j] = sum_kk a[kk] * rhs[kk, j]`. Four
+/// columns at a time: each step reads four consecutive values of a row of `rhs` for one value
+/// of `a`. `a` is `[k]`, `out` is `[n]`.
+fn row_kn_f32(a: &[f32], rhs: &[f32], out: &mut [f32]) {
+    let n = out.len();
+    let mut outs = out.chunks_exact_mut(ROWS);
+    let mut j = 0;
+    for out in &mut outs {
+        // From column j, row kk of `rhs` starts at `kk * n`: the first four values of each
+        // chunk are the block's. For j > 0 the last row holds only `n - j >= 4` values from
+        // column j, so it is the remainder of `chunks_exact`, used after the other rows.
+        let from_j = rhs.get(j..).unwrap_or(&[]);
+        let rows = from_j.chunks_exact(n);
+        let last = rows.remainder();
+        let [mut a0, mut a1, mut a2, mut a3] = [0.0f32; ROWS];
+        let mut step = |x: f32, row: &[f32]| {
+            if let Some(&[r0, r1, r2, r3]) = row.first_chunk::<ROWS>() {
+                a0 += x * r0;
+                a1 += x * r1;
+                a2 += x * r2;
+                a3 += x * r3;
+            }
+        };
+        let mut terms = a.iter();
+        // `rows` first: a zip stops at its first side's end without taking from the second.
+        for (row, &x) in rows.zip(&mut terms) {
+            step(x, row);
+        }
+        if let Some(&x) = terms.next() {
+            step(x, last);
+        }
+        if let [o0, o1, o2, o3] = out {
+            [*o0, *o1, *o2, *o3] = [a0, a1, a2, a3];
+        }
+        j += ROWS;
+    }
+    for o in outs.into_remainder() {
+        let column = rhs.get(j..).unwrap_or(&[]).iter().step_by(n);
+        *o = a.iter().zip(column).fold(0.0, |acc, (&x, &r)| acc + x * r);
+        j += 1;
+    }
 }
 
 /// Quantization arguments of [`batch_matmul_s8`]: both sides are asymmetric activations, so
