@@ -1,0 +1,111 @@
+//! Fast int8 dense and convolution kernels for Cortex-M, and the portable loop RISC-V uses.
+//!
+//! Both kernels reduce to dot products of an input segment with four rows of weights at a time
+//! (register blocking: every input value loaded is used four times). A micro-kernel ([`Dot`])
+//! computes those; the drivers ([`dense`], [`conv`]) walk the shapes, start each output from its
+//! bias and requantize it as `QuantArgsS8::output` does, in 32-bit steps ([`requant`]).
+//!
+//! | target | micro-kernel | per 4 inputs × 4 outputs |
+//! |---|---|---|
+//! | ARMv7E-M (`thumbv7em`: M4, M7), cfg `tinytune_dsp` | [`dsp`]: `SXTAB16`/`SXTB16` widen to 16-bit pairs, `SMLAD` does two MACs | 23 instructions, loop unrolled twice |
+//! | ARMv6-M (`thumbv6m`: M0, M0+), cfg `tinytune_armv6m` | [`v6m`]: `LDRSB`/`MULS`, the four accumulators in high registers | 64 instructions |
+//! | others (RISC-V) | [`portable`]: plain Rust | as compiled |
+//!
+//! # Bit-exactness
+//!
+//! The generic kernels compute `bias + Σ (x + input_offset) · w` with wrapping `i32`
+//! arithmetic, that is modulo 2^32. The micro-kernels add the same terms modulo 2^32, in another
+//! order (addition modulo 2^32 is associative and commutative, so the order does not matter):
+//!
+//! - `dsp` adds the offset to the inputs while widening them (`SXTAB16`, 16-bit lanes), exact
+//!   when `x + input_offset` fits in `i16` for every int8 `x`, that is for offsets in
+//!   `-32640..=32640` (in-spec offsets are `-127..=128`); `SMLAD` multiplies 16 × 16 bits exactly
+//!   and adds modulo 2^32. Other offsets take the `generic` kernels.
+//! - `v6m` and `portable` add the offset in `i32` (wrapping), like `generic`.
+//!
+//! The on-target suite `fast_dense_conv` (boards/qemu-m4, boards/qemu-m0) compares them with
+//! `generic` on the device; the host unit tests compare `portable`.
+
+pub(crate) mod conv;
+pub(crate) mod dense;
+#[cfg(tinytune_dsp)]
+pub(crate) mod dsp;
+// ARMv6-M needs no portable fallback.
+#[cfg(any(not(tinytune_armv6m), test))]
+pub(crate) mod portable;
+pub(crate) mod requant;
+#[cfg(tinytune_armv6m)]
+pub(crate) mod v6m;
+
+/// The micro-kernel of the target.
+#[cfg(tinytune_dsp)]
+pub(crate) type Active = dsp::Dsp;
+/// The micro-kernel of the target.
+#[cfg(tinytune_armv6m)]
+pub(crate) type Active = v6m::V6m;
+/// The micro-kernel of the target.
+#[cfg(not(any(tinytune_dsp, tinytune_armv6m)))]
+pub(crate) type Active = portable::Portable;
+
+/// An input segment and four rows of weights, `stride` elements apart, of the same length.
+///
+/// Invariant, checked by [`new`](Self::new): `w.len() >= 3 * stride + x.len()`, so row `r` is
+/// `w[r * stride..r * stride + x.len()]` for `r < 4`. The assembly micro-kernels read through
+/// raw pointers on the strength of it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Block4<'a> {
+    x: &'a [i8],
+    w: &'a [i8],
+    stride: usize,
+}
+
+impl<'a> Block4<'a> {
+    /// `x` and the rows of `w` starting at `0`, `stride`, `2 * stride`, `3 * stride`, or `None`
+    /// if `w` is too short for them.
+    #[inline(always)]
+    pub(crate) fn new(x: &'a [i8], w: &'a [i8], stride: usize) -> Option<Self> {
+        let needed = stride.checked_mul(3)?.checked_add(x.len())?;
+        (w.len() >= needed).then_some(Block4 { x, w, stride })
+    }
+
+    /// Row `r` from its start (it may run past `x.len()`; callers zip it with `x`).
+    #[cfg(any(not(tinytune_armv6m), test))]
+    #[inline(always)]
+    fn row(&self, r: usize) -> &'a [i8] {
+        r.checked_mul(self.stride)
+            .and_then(|start| self.w.get(start..))
+            .unwrap_or(&[])
+    }
+}
+
+/// A dot-product micro-kernel. Every sum is `i32` with wrapping arithmetic, as in `generic`.
+pub(crate) trait Dot {
+    /// Whether the micro-kernel is exact for this input offset (the drivers use `generic`
+    /// otherwise).
+    fn accepts(input_offset: i32) -> bool;
+
+    /// `acc[r] + Σ_i (x[i] + input_offset) · row_r[i]` for the four rows of the block.
+    fn dot4(acc: [i32; 4], block: Block4<'_>, input_offset: i32) -> [i32; 4];
+
+    /// `acc + Σ_i (x[i] + input_offset) · w[i]` over the shorter of `x` and `w`.
+    fn dot1(acc: i32, x: &[i8], w: &[i8], input_offset: i32) -> i32;
+}
+
+/// The bias of outputs `o..o + 4`, zeros without a bias (the slices were checked, so the
+/// indices are in range).
+#[inline(always)]
+fn bias4(bias: Option<&[i32]>, o: usize) -> [i32; 4] {
+    bias.and_then(|b| b.get(o..))
+        .and_then(|b| b.get(..4))
+        .and_then(|b| <[i32; 4]>::try_from(b).ok())
+        .unwrap_or([0; 4])
+}
+
+/// The bias of output `o`, 0 without a bias.
+#[inline(always)]
+fn bias1(bias: Option<&[i32]>, o: usize) -> i32 {
+    bias.and_then(|b| b.get(o)).copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;
