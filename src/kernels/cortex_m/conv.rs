@@ -6,11 +6,14 @@
 //! index); taps in the padding contribute nothing, since `input + input_offset` is zero there,
 //! and are skipped, as in `generic`. Without horizontal dilation the taps of one filter row read
 //! consecutive input pixels, so their `(kx_hi - kx_lo) · in_c` values are contiguous both in
-//! the NHWC input and in each OHWI filter: one micro-kernel call per filter row (one per
-//! output pixel in a 1-D convolution). With horizontal dilation, one call per tap.
+//! the NHWC input and in each OHWI filter: the window is one run per filter row, the runs a
+//! fixed pitch apart in the input (an input row) and in the filter (a filter row), and one
+//! micro-kernel call ([`Dot::dot4_runs`]) covers them all. With horizontal dilation each tap
+//! is a run, and each filter row one call. The window is worked out once per pixel, then
+//! serves every block of four filters.
 
 use super::requant::Output;
-use super::{bias1, bias4, Block4, Dot};
+use super::{bias1, bias4, Dot, Runs4};
 use crate::error::ShapeError;
 use crate::kernels::generic::conv::{self as generic, input_coord, Conv2dShape};
 use crate::kernels::{AxisGeometry, QuantArgsS8};
@@ -36,7 +39,7 @@ pub(crate) fn conv2d_s8<D: Dot>(
     if !D::accepts(q.input_offset) {
         return generic::conv2d_s8(s, q, input, weights, bias, output);
     }
-    // Neither product overflows: the checks computed the weights' and input's lengths.
+    // Neither product overflows: the checks computed the lengths they divide.
     let filter_len = s.kernel_h * s.kernel_w * s.in_c;
     let image_len = s.in_h * s.in_w * s.in_c;
     let stage = Output::new(q);
@@ -48,25 +51,9 @@ pub(crate) fn conv2d_s8<D: Dot>(
                 let Some(out) = pixels.next() else {
                     return Ok(());
                 };
-                let window = Window {
-                    s,
-                    image,
-                    oy,
-                    ox,
-                    geo_h,
-                    geo_w,
-                    rows,
-                    cols: taps(ox, s.kernel_w, s.stride_w, s.dilation_w, geo_w, s.in_w),
-                };
-                pixel::<D>(
-                    &window,
-                    &stage,
-                    q.input_offset,
-                    weights,
-                    filter_len,
-                    bias,
-                    out,
-                );
+                let cols = taps(ox, s.kernel_w, s.stride_w, s.dilation_w, geo_w, s.in_w);
+                let window = Window::new(s, (geo_h, geo_w), (oy, ox), rows, cols);
+                pixel::<D>(&window, image, weights, filter_len, bias, &stage, q, out);
             }
         }
     }
@@ -94,82 +81,141 @@ fn taps(
     (lo, hi)
 }
 
-/// The receptive field of one output pixel in one image.
-struct Window<'a> {
-    s: &'a Conv2dShape,
-    image: &'a [i8],
-    oy: usize,
-    ox: usize,
-    geo_h: AxisGeometry,
-    geo_w: AxisGeometry,
-    /// The filter rows inside the input, `lo..hi`.
-    rows: (usize, usize),
-    /// The filter columns inside the input, `lo..hi`.
-    cols: (usize, usize),
+/// The receptive field of one output pixel as `parts` sets of runs, `part_pitch` apart (in
+/// the image, in a filter). Each set holds `count` runs of `len` values, the first at
+/// `x_start` in the image and `w_start` in a filter, the next ones `x_pitch`/`w_pitch`
+/// further. Without horizontal dilation there is one set, a run per filter row; with it, a set
+/// per filter row, a run per tap.
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    parts: usize,
+    part_pitch: (usize, usize),
+    x_start: usize,
+    w_start: usize,
+    len: usize,
+    count: usize,
+    x_pitch: usize,
+    w_pitch: usize,
 }
 
-impl Window<'_> {
-    /// Calls `f(x, w_offset)` for each contiguous run `x` of input values in the window, with
-    /// `w_offset` the position of its first tap in a filter (`[kernel_h, kernel_w, in_c]`).
+impl Window {
+    /// The window of output pixel `(oy, ox)`, whose filter rows `rows` and columns `cols`
+    /// (`lo..hi` pairs) fall inside the input.
     #[inline(always)]
-    fn for_each_run(&self, mut f: impl FnMut(&[i8], usize)) {
-        let s = self.s;
-        let (kx_lo, kx_hi) = self.cols;
-        if kx_lo >= kx_hi {
-            return;
+    fn new(
+        s: &Conv2dShape,
+        (geo_h, geo_w): (AxisGeometry, AxisGeometry),
+        (oy, ox): (usize, usize),
+        rows: (usize, usize),
+        cols: (usize, usize),
+    ) -> Window {
+        let empty = Window {
+            parts: 0,
+            part_pitch: (0, 0),
+            x_start: 0,
+            w_start: 0,
+            len: 0,
+            count: 0,
+            x_pitch: 0,
+            w_pitch: 0,
+        };
+        let ((ky, ky_hi), (kx, kx_hi)) = (rows, cols);
+        if ky >= ky_hi || kx >= kx_hi {
+            return empty;
         }
-        for ky in self.rows.0..self.rows.1 {
-            let Some(iy) = input_coord(self.oy, ky, s.stride_h, s.dilation_h, self.geo_h, s.in_h)
-            else {
-                continue;
-            };
-            // In range: `iy < in_h`, `ix < in_w`, and the runs end inside the row.
-            let pixel = |kx| {
-                input_coord(self.ox, kx, s.stride_w, s.dilation_w, self.geo_w, s.in_w)
-                    .map(|ix| (iy * s.in_w + ix) * s.in_c)
-            };
-            if s.dilation_w == 1 {
-                let len = (kx_hi - kx_lo) * s.in_c;
-                if let Some(x) = pixel(kx_lo).and_then(|i| self.image.get(i..i + len)) {
-                    f(x, (ky * s.kernel_w + kx_lo) * s.in_c);
-                }
-            } else {
-                for kx in kx_lo..kx_hi {
-                    if let Some(x) = pixel(kx).and_then(|i| self.image.get(i..i + s.in_c)) {
-                        f(x, (ky * s.kernel_w + kx) * s.in_c);
-                    }
-                }
+        let iy = input_coord(oy, ky, s.stride_h, s.dilation_h, geo_h, s.in_h);
+        let ix = input_coord(ox, kx, s.stride_w, s.dilation_w, geo_w, s.in_w);
+        let (Some(iy), Some(ix)) = (iy, ix) else {
+            return empty;
+        };
+        // In range: `iy < in_h`, `ix < in_w`, and the runs end inside the image and filter.
+        let x_start = (iy * s.in_w + ix) * s.in_c;
+        let w_start = (ky * s.kernel_w + kx) * s.in_c;
+        // From one filter row to the next: an input row (times the dilation), a filter row.
+        let row_pitch = (s.dilation_h * s.in_w * s.in_c, s.kernel_w * s.in_c);
+        if s.dilation_w == 1 {
+            Window {
+                parts: 1,
+                part_pitch: (0, 0),
+                x_start,
+                w_start,
+                len: (kx_hi - kx) * s.in_c,
+                count: ky_hi - ky,
+                x_pitch: row_pitch.0,
+                w_pitch: row_pitch.1,
+            }
+        } else {
+            Window {
+                parts: ky_hi - ky,
+                part_pitch: row_pitch,
+                x_start,
+                w_start,
+                len: s.in_c,
+                count: kx_hi - kx,
+                x_pitch: s.dilation_w * s.in_c,
+                w_pitch: s.in_c,
             }
         }
+    }
+
+    /// The start of set `p` in the image and in a filter.
+    #[inline(always)]
+    fn part(&self, p: usize) -> (usize, usize) {
+        (
+            self.x_start + p * self.part_pitch.0,
+            self.w_start + p * self.part_pitch.1,
+        )
     }
 }
 
 /// All output channels of one pixel: four filters at a time, then the rest one by one.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn pixel<D: Dot>(
-    window: &Window<'_>,
-    stage: &Output<'_>,
-    off: i32,
+    window: &Window,
+    image: &[i8],
     weights: &[i8],
     filter_len: usize,
     bias: Option<&[i32]>,
+    stage: &Output<'_>,
+    q: &QuantArgsS8,
     out: &mut [i8],
 ) {
+    let off = q.input_offset;
+    let block_len = filter_len.saturating_mul(4);
+    // The runs of set `p` against the weights from filter `oc` on.
+    let runs = |p: usize, oc: usize| {
+        let (x_start, w_start) = window.part(p);
+        let w_start = oc.checked_mul(filter_len)?.checked_add(w_start)?;
+        Runs4::new(
+            image.get(x_start..)?,
+            weights.get(w_start..)?,
+            filter_len,
+            window.len,
+            window.count,
+            window.x_pitch,
+            window.w_pitch,
+        )
+    };
+    // One set (no horizontal dilation): its runs are worked out once, then moved on by four
+    // filters per block.
+    let mut first = if window.parts == 1 { runs(0, 0) } else { None };
     // Saturation only happens when `out_c < 4`, and then there is no block of four.
-    let mut w_blocks = weights.chunks_exact(filter_len.saturating_mul(4));
+    let mut w_blocks = weights.chunks_exact(block_len);
     let mut out_blocks = out.chunks_exact_mut(4);
     let mut oc = 0;
-    for (w, ys) in (&mut w_blocks).zip(&mut out_blocks) {
+    for (_, ys) in (&mut w_blocks).zip(&mut out_blocks) {
         let mut acc = bias4(bias, oc);
-        window.for_each_run(|x, w_offset| {
-            // Always a block: the run ends inside the first filter, three more follow.
-            if let Some(b) = w
-                .get(w_offset..)
-                .and_then(|w| Block4::new(x, w, filter_len))
-            {
-                acc = D::dot4(acc, b, off);
+        if let Some(r) = first {
+            acc = D::dot4_runs(acc, r, off);
+            first = r.advance(block_len);
+        } else {
+            // Always some: the runs end inside the image and the block's first filter, three
+            // more filters follow.
+            for r in (0..window.parts).filter_map(|p| runs(p, oc)) {
+                acc = D::dot4_runs(acc, r, off);
             }
-        });
+        }
         for (k, (y, a)) in ys.iter_mut().zip(acc).enumerate() {
             *y = stage.apply(a, oc + k);
         }
@@ -178,9 +224,18 @@ fn pixel<D: Dot>(
     let filters = w_blocks.remainder().chunks_exact(filter_len);
     for (w, y) in filters.zip(out_blocks.into_remainder()) {
         let mut acc = bias1(bias, oc);
-        window.for_each_run(|x, w_offset| {
-            acc = D::dot1(acc, x, w.get(w_offset..).unwrap_or(&[]), off);
-        });
+        for p in 0..window.parts {
+            let (x_start, w_start) = window.part(p);
+            for k in 0..window.count {
+                let x = image
+                    .get(x_start + k * window.x_pitch..)
+                    .and_then(|x| x.get(..window.len));
+                let w = w.get(w_start + k * window.w_pitch..);
+                if let (Some(x), Some(w)) = (x, w) {
+                    acc = D::dot1(acc, x, w, off);
+                }
+            }
+        }
         *y = stage.apply(acc, oc);
         oc += 1;
     }

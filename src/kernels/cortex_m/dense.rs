@@ -34,10 +34,12 @@ pub(crate) fn dense_s8<D: Dot>(
 
     let out = Output::new(q);
     let n_in = shape.in_features;
-    for (x, y) in input
-        .chunks_exact(n_in)
-        .zip(output.chunks_exact_mut(shape.out_features))
-    {
+    // Not a zip: its constructor is not inlined and costs a call per layer.
+    let mut ys = output.chunks_exact_mut(shape.out_features);
+    for x in input.chunks_exact(n_in) {
+        let Some(y) = ys.next() else {
+            break;
+        };
         row::<D>(x, weights, bias, &out, q.input_offset, y);
     }
     Ok(())

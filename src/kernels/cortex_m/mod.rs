@@ -78,6 +78,77 @@ impl<'a> Block4<'a> {
     }
 }
 
+/// `count` runs of `len` input values, `x_pitch` apart, and the four rows of weights they
+/// multiply: run `k` starts at `x[k * x_pitch]` and meets row `r` at `w[k * w_pitch + r * stride]`.
+/// A convolution's window is such a set of runs (one per filter row), so one micro-kernel call
+/// covers it.
+///
+/// Invariant, checked by [`new`](Self::new): `count >= 1`,
+/// `(count - 1) * x_pitch + len <= x.len()` and
+/// `(count - 1) * w_pitch + 3 * stride + len <= w.len()`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Runs4<'a> {
+    x: &'a [i8],
+    w: &'a [i8],
+    stride: usize,
+    len: usize,
+    count: usize,
+    x_pitch: usize,
+    w_pitch: usize,
+    /// `(count - 1) * w_pitch + 3 * stride + len`, the least `w.len()`.
+    w_needed: usize,
+}
+
+impl<'a> Runs4<'a> {
+    /// The runs, or `None` if `count` is 0 or `x` or `w` is too short for them.
+    #[inline(always)]
+    pub(crate) fn new(
+        x: &'a [i8],
+        w: &'a [i8],
+        stride: usize,
+        len: usize,
+        count: usize,
+        x_pitch: usize,
+        w_pitch: usize,
+    ) -> Option<Self> {
+        let last = count.checked_sub(1)?;
+        let x_end = last.checked_mul(x_pitch)?.checked_add(len)?;
+        let w_end = last
+            .checked_mul(w_pitch)?
+            .checked_add(stride.checked_mul(3)?)?
+            .checked_add(len)?;
+        (x.len() >= x_end && w.len() >= w_end).then_some(Runs4 {
+            x,
+            w,
+            stride,
+            len,
+            count,
+            x_pitch,
+            w_pitch,
+            w_needed: w_end,
+        })
+    }
+
+    /// The same runs against the weights `by` further on (the next block of filters), or
+    /// `None` if `w` is too short for them.
+    #[inline(always)]
+    pub(crate) fn advance(self, by: usize) -> Option<Self> {
+        let w = self.w.get(by..)?;
+        (w.len() >= self.w_needed).then_some(Runs4 { w, ..self })
+    }
+
+    /// Run `k` (`k < count`) as a block.
+    #[inline(always)]
+    fn block(&self, k: usize) -> Option<Block4<'a>> {
+        let x = self
+            .x
+            .get(k.checked_mul(self.x_pitch)?..)?
+            .get(..self.len)?;
+        let w = self.w.get(k.checked_mul(self.w_pitch)?..)?;
+        Block4::new(x, w, self.stride)
+    }
+}
+
 /// A dot-product micro-kernel. Every sum is `i32` with wrapping arithmetic, as in `generic`.
 pub(crate) trait Dot {
     /// Whether the micro-kernel is exact for this input offset (the drivers use `generic`
@@ -89,6 +160,18 @@ pub(crate) trait Dot {
 
     /// `acc + Σ_i (x[i] + input_offset) · w[i]` over the shorter of `x` and `w`.
     fn dot1(acc: i32, x: &[i8], w: &[i8], input_offset: i32) -> i32;
+
+    /// [`dot4`](Self::dot4) over every run, in order.
+    #[inline(always)]
+    fn dot4_runs(acc: [i32; 4], runs: Runs4<'_>, input_offset: i32) -> [i32; 4] {
+        let mut acc = acc;
+        for k in 0..runs.count {
+            if let Some(block) = runs.block(k) {
+                acc = Self::dot4(acc, block, input_offset);
+            }
+        }
+        acc
+    }
 }
 
 /// The bias of outputs `o..o + 4`, zeros without a bias (the slices were checked, so the

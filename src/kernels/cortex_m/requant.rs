@@ -35,12 +35,10 @@ impl Requant {
     #[inline(always)]
     pub(crate) fn new(r: Requantizer) -> Self {
         // The clamps of `Requantizer::apply`: the left shift saturates from 32 on, the rounding
-        // exponent is clamped to 0..=31.
-        let (left, right) = if r.shift > 0 {
-            ((r.shift as u32).min(32), 0)
-        } else {
-            (0, r.shift.saturating_neg().min(31) as u32)
-        };
+        // exponent is clamped to 0..=31; a positive shift has no rounding exponent and a
+        // negative one no left shift.
+        let left = r.shift.clamp(0, 32) as u32;
+        let right = r.shift.saturating_neg().clamp(0, 31) as u32;
         Requant {
             multiplier: r.multiplier,
             left,
@@ -62,6 +60,22 @@ impl Requant {
         let threshold = (self.mask >> 1) + u32::from(high < 0);
         (high >> self.right) + i32::from(remainder > threshold)
     }
+}
+
+/// `Requantizer::apply(x)` for a requantizer used once (per-channel): without a left shift,
+/// the usual case, the rounding mask is derived on the way instead of prepared.
+#[inline(always)]
+pub(super) fn apply_unprepared(r: Requantizer, x: i32) -> i32 {
+    if r.shift > 0 {
+        return Requant::new(r).apply(x);
+    }
+    let high = doubling_high_mul(x, r.multiplier);
+    // `shift <= 0`: the exponent is `-shift`, clamped to 31 as `Requantizer::apply` does.
+    let right = r.shift.saturating_neg().min(31) as u32;
+    let mask = !(u32::MAX << right);
+    let remainder = high as u32 & mask;
+    let threshold = (mask >> 1) + u32::from(high < 0);
+    (high >> right) + i32::from(remainder > threshold)
 }
 
 /// `x · 2^s` saturated to the `i32` range, for `s` in `1..=32`.
@@ -119,16 +133,16 @@ impl<'a> Output<'a> {
     /// `QuantArgsS8::output(acc, channel)`, bit for bit.
     #[inline(always)]
     pub(crate) fn apply(&self, acc: i32, channel: usize) -> i8 {
-        let r = match self.single {
-            Some(r) => r,
-            None => Requant::new(
+        let y = match self.single {
+            Some(r) => r.apply(acc),
+            None => apply_unprepared(
                 self.per_channel
                     .get(channel)
                     .copied()
                     .unwrap_or(Requantizer::ZERO),
+                acc,
             ),
         };
-        self.act
-            .clamp(r.apply(acc).saturating_add(self.output_offset))
+        self.act.clamp(y.saturating_add(self.output_offset))
     }
 }

@@ -2,7 +2,7 @@
 //! against `generic` and `Requantizer::apply`. The assembly micro-kernels are compared with
 //! `generic` on the emulated boards (suite `fast_dense_conv`).
 
-use super::requant::{Output, Requant};
+use super::requant::{apply_unprepared, Output, Requant};
 use super::Active as Portable;
 use super::{conv, dense};
 use crate::kernels::generic::conv::{self as gconv, Conv2dShape};
@@ -70,7 +70,9 @@ fn requant_matches_requantizer_apply() {
             let r = Requantizer { multiplier, shift };
             let fast = Requant::new(r);
             for &x in &xs {
-                assert_eq!(fast.apply(x), r.apply(x), "x {x}, {r:?}");
+                let want = r.apply(x);
+                assert_eq!(fast.apply(x), want, "x {x}, {r:?}");
+                assert_eq!(apply_unprepared(r, x), want, "x {x}, {r:?}");
             }
         }
     }
