@@ -22,7 +22,8 @@ impl Dot for Portable {
         true
     }
 
-    #[inline(always)]
+    // Out of line: inlined into a convolution's loops, the accumulators get spilled.
+    #[inline(never)]
     fn dot4(acc: [i32; 4], block: Block4<'_>, input_offset: i32) -> [i32; 4] {
         let [mut a0, mut a1, mut a2, mut a3] = acc;
         let rows = block
