@@ -11,9 +11,13 @@
 //! micro-kernel call ([`Dot::dot4_runs`]) covers them all. With horizontal dilation each tap
 //! is a run, and each filter row one call. The window is worked out once per pixel, then
 //! serves every block of four filters.
+//!
+//! Small filters with short runs (a first layer over one to three channels: a 3×3 filter over
+//! one channel has runs of 3 values) are gathered instead, padding included, into a 64-byte
+//! buffer on the stack: one call per block over the whole filter.
 
 use super::requant::Output;
-use super::{bias1, bias4, Dot, Runs4};
+use super::{bias1, bias4, Block4, Dot, Runs4};
 use crate::error::ShapeError;
 use crate::kernels::generic::conv::{self as generic, input_coord, Conv2dShape};
 use crate::kernels::{AxisGeometry, QuantArgsS8};
@@ -43,6 +47,8 @@ pub(crate) fn conv2d_s8<D: Dot>(
     let filter_len = s.kernel_h * s.kernel_w * s.in_c;
     let image_len = s.in_h * s.in_w * s.in_c;
     let stage = Output::new(q);
+    let pad = gather_pad(s, filter_len, q.input_offset);
+    let mut buf = [0i8; GATHER];
     let mut pixels = output.chunks_exact_mut(s.out_c);
     for image in input.chunks_exact(image_len) {
         for oy in 0..geo_h.out {
@@ -51,6 +57,13 @@ pub(crate) fn conv2d_s8<D: Dot>(
                 let Some(out) = pixels.next() else {
                     return Ok(());
                 };
+                if let Some(pad) = pad {
+                    let geometry = (geo_h, geo_w);
+                    if let Some(window) = gather(s, geometry, (oy, ox), image, pad, &mut buf) {
+                        gathered::<D>(window, weights, bias, &stage, q.input_offset, out);
+                        continue;
+                    }
+                }
                 let cols = taps(ox, s.kernel_w, s.stride_w, s.dilation_w, geo_w, s.in_w);
                 let window = Window::new(s, (geo_h, geo_w), (oy, ox), rows, cols);
                 pixel::<D>(&window, image, weights, filter_len, bias, &stage, q, out);
@@ -58,6 +71,93 @@ pub(crate) fn conv2d_s8<D: Dot>(
         }
     }
     Ok(())
+}
+
+/// The most filter values gathered into a buffer per output pixel (on the stack).
+const GATHER: usize = 64;
+
+/// The padding value if the windows are gathered: filters of at most [`GATHER`] values whose
+/// runs would be short (under 16 values or not a multiple of 4, as in a first layer over one
+/// to three channels), where a micro-kernel call per run costs more than copying the window.
+/// The padding is the input zero point, `-input_offset`, which contributes `0 * w = 0` as the
+/// skipped taps of `generic` do; `None` when it is not an int8 value.
+fn gather_pad(s: &Conv2dShape, filter_len: usize, input_offset: i32) -> Option<i8> {
+    let run = if s.dilation_w == 1 {
+        s.kernel_w * s.in_c
+    } else {
+        s.in_c
+    };
+    let short = run < 16 || !run.is_multiple_of(4);
+    if filter_len > GATHER || !short {
+        return None;
+    }
+    i8::try_from(input_offset.checked_neg()?).ok()
+}
+
+/// The window of output pixel `(oy, ox)` in filter order (`[kernel_h, kernel_w, in_c]`), taps
+/// in the padding set to `pad`; `None` if the filter does not fit in `buf`.
+#[inline(always)]
+fn gather<'b>(
+    s: &Conv2dShape,
+    (geo_h, geo_w): (AxisGeometry, AxisGeometry),
+    (oy, ox): (usize, usize),
+    image: &[i8],
+    pad: i8,
+    buf: &'b mut [i8; GATHER],
+) -> Option<&'b [i8]> {
+    let filter_len = s.kernel_h * s.kernel_w * s.in_c;
+    let window = buf.get_mut(..filter_len)?;
+    let mut taps = window.chunks_exact_mut(s.in_c);
+    for ky in 0..s.kernel_h {
+        let iy = input_coord(oy, ky, s.stride_h, s.dilation_h, geo_h, s.in_h);
+        for kx in 0..s.kernel_w {
+            let tap = taps.next()?;
+            let ix = input_coord(ox, kx, s.stride_w, s.dilation_w, geo_w, s.in_w);
+            let pixel = iy.zip(ix).and_then(|(iy, ix)| {
+                let start = (iy * s.in_w + ix) * s.in_c;
+                image.get(start..start + s.in_c)
+            });
+            match (pixel, &mut *tap) {
+                // One channel: a byte, not a call to memcpy.
+                (Some(&[v]), [t]) => *t = v,
+                (Some(values), _) => tap.copy_from_slice(values),
+                (None, _) => tap.fill(pad),
+            }
+        }
+    }
+    Some(window)
+}
+
+/// All output channels of one pixel from its gathered window: one micro-kernel call over the
+/// whole filter per block of four.
+#[inline(always)]
+fn gathered<D: Dot>(
+    window: &[i8],
+    weights: &[i8],
+    bias: Option<&[i32]>,
+    stage: &Output<'_>,
+    off: i32,
+    out: &mut [i8],
+) {
+    let filter_len = window.len();
+    // Saturation only happens when `out_c < 4`, and then there is no block of four.
+    let mut w_blocks = weights.chunks_exact(filter_len.saturating_mul(4));
+    let mut out_blocks = out.chunks_exact_mut(4);
+    let mut oc = 0;
+    for (w, ys) in (&mut w_blocks).zip(&mut out_blocks) {
+        let acc = bias4(bias, oc);
+        // Always a block: `w` holds four filters.
+        let acc = Block4::new(window, w, filter_len).map_or(acc, |b| D::dot4(acc, b, off));
+        for (k, (y, a)) in ys.iter_mut().zip(acc).enumerate() {
+            *y = stage.apply(a, oc + k);
+        }
+        oc += 4;
+    }
+    let filters = w_blocks.remainder().chunks_exact(filter_len);
+    for (w, y) in filters.zip(out_blocks.into_remainder()) {
+        *y = stage.apply(D::dot1(bias1(bias, oc), window, w, off), oc);
+        oc += 1;
+    }
 }
 
 /// The taps `lo..hi` along one axis whose input coordinate is inside the input, as a pair
