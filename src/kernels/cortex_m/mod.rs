@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | ARMv7E-M (`thumbv7em`: M4, M7), cfg `tinytune_dsp` | [`dsp`]: `SXTAB16`/`SXTB16` widen to 16-bit pairs, `SMLAD` does two MACs | 23 instructions, loop unrolled twice |
 //! | ARMv6-M (`thumbv6m`: M0, M0+), cfg `tinytune_armv6m` | [`v6m`]: `LDRSB`/`MULS`, the four accumulators in high registers | 64 instructions |
-//! | others (RISC-V) | [`portable`]: plain Rust | as compiled |
+//! | others (RISC-V) | [`portable`]: plain Rust | 80 instructions on RV32 |
 //!
 //! # Bit-exactness
 //!
@@ -22,9 +22,13 @@
 //!   `-32640..=32640` (in-spec offsets are `-127..=128`); `SMLAD` multiplies 16 × 16 bits exactly
 //!   and adds modulo 2^32. Other offsets take the `generic` kernels.
 //! - `v6m` and `portable` add the offset in `i32` (wrapping), like `generic`.
+//! - The convolution skips taps in the padding, as `generic` does, or (small filters, gathered
+//!   into a buffer) fills them with the input zero point, whose `x + input_offset` is 0, so
+//!   their terms are 0.
+//! - The output stage ([`requant`]) is `Requantizer::apply` rearranged, equal for every input.
 //!
-//! The on-target suite `fast_dense_conv` (boards/qemu-m4, boards/qemu-m0) compares them with
-//! `generic` on the device; the host unit tests compare `portable`.
+//! The on-target suite `fast_dense_conv` (boards/qemu-m4, qemu-m0, qemu-riscv) compares them
+//! with `generic` on the device; the host unit tests compare `portable` and the output stage.
 
 pub(crate) mod conv;
 pub(crate) mod dense;
