@@ -15,9 +15,16 @@
 //!
 //! [`generic`] holds the portable reference implementations; architecture-specific kernels are
 //! selected at compile time and must agree with them bit for bit (int8) or within a stated
-//! tolerance (f32).
+//! tolerance (f32). The functions at this level ([`dense_s8`], [`conv2d_s8`], [`conv1d_s8`])
+//! are the ones the layers call: the tuned kernel of the target (Cortex-M4/M7 DSP, Cortex-M0,
+//! RV32), or `generic` where there is none.
 
+#[cfg(any(tinytune_dsp, tinytune_armv6m, target_arch = "riscv32", test))]
+mod cortex_m;
+mod fast;
 pub mod generic;
+
+pub use fast::{conv1d_s8, conv2d_s8, dense_s8};
 
 use crate::error::{Buffer, ShapeError};
 use crate::num::quant::Requantizer;

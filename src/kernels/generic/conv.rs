@@ -101,7 +101,7 @@ impl Conv2dShape {
     }
 
     /// Checks the geometry and every buffer length, in argument order; returns the geometry.
-    fn check_buffers(
+    pub(crate) fn check_buffers(
         &self,
         input: usize,
         weights: usize,

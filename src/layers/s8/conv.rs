@@ -2,8 +2,8 @@
 
 use super::{check_forward, LayerS8, WeightsS8};
 use crate::error::Error;
-use crate::kernels::generic::conv::{conv1d_s8, conv2d_s8, Conv1dShape, Conv2dShape};
-use crate::kernels::{ActivationS8, Padding};
+use crate::kernels::generic::conv::{Conv1dShape, Conv2dShape};
+use crate::kernels::{conv1d_s8, conv2d_s8, ActivationS8, Padding};
 use crate::num::quant::{QuantParams, Requantizer};
 
 /// Configuration of an int8 2-D convolution (TFLite `Conv2D`, int8), NHWC.
@@ -143,7 +143,8 @@ impl<'a> Conv2dS8<'a> {
         self.output_len
     }
 
-    /// Runs the convolution, as [`conv2d_s8`].
+    /// Runs the convolution, as [`conv2d_s8`] (the target's fastest kernel, bit-exact with
+    /// `generic`).
     ///
     /// # Shapes
     /// `input`: NHWC `[batch, in_h, in_w, in_c]`; `output`: NHWC `[batch, out_h, out_w, out_c]`
@@ -303,7 +304,8 @@ impl<'a> Conv1dS8<'a> {
         self.output_len
     }
 
-    /// Runs the convolution, as [`conv1d_s8`].
+    /// Runs the convolution, as [`conv1d_s8`] (the target's fastest kernel, bit-exact with
+    /// `generic`).
     ///
     /// # Shapes
     /// `input`: `[batch, len, in_c]`; `output`: `[batch, out_len, out_c]` with `out_len` from

@@ -10,8 +10,8 @@
 
 use cortex_m_rt::entry;
 use defmt::{println, unwrap};
-use tinytune::kernels::generic::dense::{dense_f32, dense_s8, DenseShape};
-use tinytune::kernels::{ActivationF32, ActivationS8, QuantArgsS8};
+use tinytune::kernels::generic::dense::{dense_f32, DenseShape};
+use tinytune::kernels::{dense_s8, ActivationF32, ActivationS8, QuantArgsS8};
 use tinytune::num::quant::{
     per_channel_symmetric_scales, quantize_bias, quantize_per_channel, requantizers, QuantParams,
     Requantizer,
