@@ -17,6 +17,7 @@
 //! selected at compile time and must agree with them bit for bit (int8) or within a stated
 //! tolerance (f32).
 
+pub(crate) mod cortex_m_dw;
 pub mod generic;
 
 use crate::error::{Buffer, ShapeError};
