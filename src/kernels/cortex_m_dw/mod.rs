@@ -21,53 +21,107 @@ use core::arch::asm;
 /// Bytes from one plane row to the next.
 const ROW_BYTES: usize = PLANE_STRIDE * 2;
 
-/// `dst[i] = src[i * stride]` for the first `dst.len() / 4 * 4` elements, if `src` holds them
-/// and `dst` starts on a word boundary (else nothing is written). Four loads, two packs and one
-/// double store per four elements.
+/// Copies one channel of an NHWC input into `rows` rows of a plane: for `r < rows`, `i < n`,
+/// `plane[r * PLANE_STRIDE + col + i] = src[r * src_row + i * stride]`, two elements per word
+/// store. When `col` is odd the element before it, and when `col + n` is odd the element at
+/// `col + n`, are written with `pad` (they complete the words; the caller's plane holds padding
+/// there). Returns `false`, writing nothing, if the slices are too short, `col + n` passes the
+/// row, or the plane is not word-aligned.
 // The assembly block is the only unsafe code; its SAFETY comment bounds every access.
 #[allow(unsafe_code)]
-pub(crate) fn gather4(dst: &mut [i16], src: &[i8], stride: usize) {
-    let quads = dst.len() / 4;
-    if quads == 0 || !(dst.as_ptr() as usize).is_multiple_of(4) {
-        return;
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gather(
+    plane: &mut [i16],
+    (col, n): (usize, usize),
+    rows: usize,
+    src: &[i8],
+    (stride, src_row): (usize, usize),
+    pad: i16,
+) -> bool {
+    if rows == 0 || n == 0 {
+        return true;
     }
-    // The last element read is src[(4 quads - 1) * stride].
-    let last = (4 * quads - 1).checked_mul(stride);
-    if last.is_none_or(|l| l >= src.len()) || stride.checked_mul(4).is_none() {
-        return;
+    let head = col & 1;
+    let (pairs, tail) = ((n - head) / 2, (n - head) & 1);
+    // The words of a row cover columns [col - head, col + n + tail).
+    let row_end = col + n + tail;
+    let last_write = (rows - 1)
+        .checked_mul(PLANE_STRIDE)
+        .and_then(|v| v.checked_add(row_end));
+    let last_read = (rows - 1)
+        .checked_mul(src_row)
+        .and_then(|v| v.checked_add((n - 1).checked_mul(stride)?));
+    let (Some(last_write), Some(last_read)) = (last_write, last_read) else {
+        return false;
+    };
+    if row_end > PLANE_STRIDE
+        || last_write > plane.len()
+        || last_read >= src.len()
+        || !(plane.as_ptr() as usize).is_multiple_of(4)
+        || stride.checked_mul(2).is_none()
+    {
+        return false;
     }
-    // SAFETY: the loop writes 4 * quads i16 at dst (checked above: dst.len() >= 4 * quads),
-    // 8 bytes per iteration from a word-aligned start (STRD needs word alignment), and reads
-    // the bytes src[i * stride] for i < 4 * quads, all inside src (checked above). The end
-    // pointer is one past the written range. r-registers are named for nothing; the compiler
-    // allocates them.
+    // SAFETY: on row r (< rows) the block reads src[r * src_row + i * stride] for i < n
+    // (head, pairs, tail elements in order), the largest being last_read < src.len(), and
+    // writes the words of plane row r from column col - head to col + n + tail - 1 (<
+    // PLANE_STRIDE), word-aligned since the plane is and PLANE_STRIDE is even; the last
+    // element written is last_write - 1 < plane.len(). Two words of loop state are pushed and
+    // popped.
     unsafe {
         asm!(
+            "push {{r4, r5}}",
+            "2:",
+            "mov r0, r11",
+            "mov r1, r12",
+            "tst lr, #1",
+            "beq 3f",
+            "ldrsb r8, [r0]",
+            "add r0, r0, r2",
+            "pkhbt r5, r9, r8, lsl #16",
+            "str r5, [r1], #4",
+            "3:",
+            "ldr r4, [sp]",
+            "add r4, r4, r1",
+            "cmp r1, r4",
+            "beq 5f",
             "1:",
-            "ldrsb {t0}, [{src}]",
-            "ldrsb {t1}, [{src}, {s1}]",
-            "ldrsb {t2}, [{src}, {s2}]",
-            "ldrsb {t3}, [{src}, {s3}]",
-            "add {src}, {src}, {s4}",
-            "pkhbt {t0}, {t0}, {t1}, lsl #16",
-            "pkhbt {t2}, {t2}, {t3}, lsl #16",
-            "strd {t0}, {t2}, [{dst}], #8",
-            "cmp {dst}, {end}",
+            "ldrsb r5, [r0]",
+            "ldrsb r8, [r0, r2]",
+            "add r0, r0, r3",
+            "pkhbt r5, r5, r8, lsl #16",
+            "str r5, [r1], #4",
+            "cmp r1, r4",
             "bne 1b",
-            src = inout(reg) src.as_ptr() => _,
-            dst = inout(reg) dst.as_mut_ptr() => _,
-            end = in(reg) dst.as_mut_ptr().wrapping_add(4 * quads),
-            s1 = in(reg) stride,
-            s2 = in(reg) 2 * stride,
-            s3 = in(reg) 3 * stride,
-            s4 = in(reg) 4 * stride,
-            t0 = out(reg) _,
-            t1 = out(reg) _,
-            t2 = out(reg) _,
-            t3 = out(reg) _,
-            options(nostack),
+            "5:",
+            "tst lr, #2",
+            "beq 6f",
+            "ldrsb r5, [r0]",
+            "pkhbt r5, r5, r9, lsl #16",
+            "str r5, [r1]",
+            "6:",
+            "ldr r5, [sp, #4]",
+            "add r11, r11, r5",
+            "add r12, r12, #{row}",
+            "subs r10, r10, #1",
+            "bne 2b",
+            "add sp, sp, #8",
+            row = const ROW_BYTES,
+            out("r0") _,
+            out("r1") _,
+            in("r2") stride,
+            in("r3") 2 * stride,
+            inout("r4") 4 * pairs => _,
+            inout("r5") src_row => _,
+            out("r8") _,
+            in("r9") pad as i32,
+            inout("r10") rows => _,
+            inout("r11") src.as_ptr() => _,
+            inout("r12") plane.as_mut_ptr().wrapping_add(col - head) => _,
+            inout("lr") head | (tail << 1) => _,
         );
     }
+    true
 }
 
 /// The 3x3, stride 1, undilated filter over a plane: for `r < rows` and `c < 2 * pairs`,
@@ -211,46 +265,67 @@ pub(crate) fn requant_block(
     }
     match clamp {
         Clamp::Int8 => {
+            let pairs = cols / 2;
             // SAFETY: reads acc[r * acc_stride + c] and writes
             // output[start + r * row_step + c * col_step] for r < rows, c < cols, all in
             // bounds (checked: the largest indices are acc_len - 1 and last_out); the
             // pointers are moved by exactly those strides (modulo 2^32 between rows) and only
-            // dereferenced at those indices. Two words of loop state are pushed and popped.
+            // dereferenced at those indices. LDRD needs the word alignment acc has. Four words
+            // of loop state are pushed and popped.
             unsafe {
                 asm!(
-                    "push {{r9, lr}}",
+                    "push {{r8, r9, r10, r11}}",
                     "2:",
-                    "add r9, r0, r8",
+                    "ldr r9, [sp]",
+                    "add r8, r0, r9",
+                    "cmp r0, r8",
+                    "beq 3f",
                     "1:",
-                    "ldr r12, [r0], #4",
-                    "smmulr r11, r12, r2",
-                    "add r12, r11, r3",
+                    "ldrd r10, r11, [r0], #8",
+                    "smmlar r9, r10, r2, r3",
+                    "add r9, r9, r10, asr #31",
+                    "asr r9, r9, r4",
+                    "ssat r9, #8, r9",
+                    "strb r9, [r1]",
+                    "smmlar r12, r11, r2, r3",
                     "add r12, r12, r11, asr #31",
                     "asr r12, r12, r4",
                     "ssat r12, #8, r12",
-                    "strb r12, [r1]",
-                    "add r1, r1, r5",
-                    "cmp r0, r9",
+                    "strb r12, [r1, r5]",
+                    "add r1, r1, r5, lsl #1",
+                    "cmp r0, r8",
                     "bne 1b",
-                    "ldr lr, [sp, #4]",
-                    "add r0, r0, lr",
-                    "ldr lr, [sp]",
-                    "add r1, r1, lr",
-                    "subs r10, r10, #1",
+                    "3:",
+                    "ldr r9, [sp, #12]",
+                    "cmp r9, #0",
+                    "beq 4f",
+                    "ldr r10, [r0], #4",
+                    "smmlar r9, r10, r2, r3",
+                    "add r9, r9, r10, asr #31",
+                    "asr r9, r9, r4",
+                    "ssat r9, #8, r9",
+                    "strb r9, [r1]",
+                    "add r1, r1, r5",
+                    "4:",
+                    "ldr r9, [sp, #4]",
+                    "add r0, r0, r9",
+                    "ldr r9, [sp, #8]",
+                    "add r1, r1, r9",
+                    "subs lr, lr, #1",
                     "bne 2b",
-                    "add sp, sp, #8",
+                    "add sp, sp, #16",
                     inout("r0") acc.as_ptr() => _,
                     inout("r1") output.as_mut_ptr().wrapping_add(start) => _,
                     in("r2") f.multiplier,
                     in("r3") f.fold,
                     in("r4") f.shift,
                     in("r5") col_step,
-                    in("r8") 4 * cols,
-                    inout("r9") row_step.wrapping_sub(cols * col_step) => _,
-                    inout("r10") rows => _,
-                    out("r11") _,
+                    inout("r8") 8 * pairs => _,
+                    inout("r9") 4 * (acc_stride - cols) => _,
+                    inout("r10") row_step.wrapping_sub(cols * col_step) => _,
+                    inout("r11") cols & 1 => _,
                     out("r12") _,
-                    inout("lr") 4 * (acc_stride - cols) => _,
+                    inout("lr") rows => _,
                 );
             }
         }
@@ -263,9 +338,8 @@ pub(crate) fn requant_block(
                 unsafe {
                     asm!(
                         "1:",
-                        "ldr {t}, [{a}], #4",
-                        "smmulr {y}, {t}, {m}",
-                        "add {t}, {y}, {fold}",
+                        "ldr {y}, [{a}], #4",
+                        "smmlar {t}, {y}, {m}, {fold}",
                         "add {t}, {t}, {y}, asr #31",
                         "asr {t}, {t}, {e}",
                         "cmp {t}, {min}",

@@ -113,6 +113,8 @@ impl Job<'_> {
         let (geo_h, geo_w) = self.geometry;
         let mut plane = Plane([0; PLANE_LEN]);
         let mut acc = [0i32; ACC_LEN];
+        let mut taps = [0i32; MAX_TAPS];
+        let taps = taps.get_mut(..s.kernel_h * s.kernel_w).unwrap_or(&mut []);
         for b in 0..s.batch {
             for oy in (0..geo_h.out).step_by(tiling.rows) {
                 for ox in (0..geo_w.out).step_by(tiling.cols) {
@@ -121,9 +123,10 @@ impl Job<'_> {
                         tile::fill(&mut plane, &tile, self.pad);
                     }
                     for ic in 0..s.in_c {
-                        tile::gather(&mut plane, &tile, s, input, b, ic);
+                        tile::gather(&mut plane, &tile, s, input, (b, ic), self.pad);
                         for m in 0..s.multiplier {
-                            self.channel(&plane, &mut acc, &tile, b, ic * s.multiplier + m, output);
+                            let oc = ic * s.multiplier + m;
+                            self.channel(&plane, (&mut acc, taps), &tile, (b, oc), output);
                         }
                     }
                 }
@@ -135,31 +138,28 @@ impl Job<'_> {
     fn channel(
         &self,
         plane: &Plane,
-        acc: &mut [i32; ACC_LEN],
+        (acc, taps): (&mut [i32; ACC_LEN], &mut [i32]),
         tile: &Tile,
-        b: usize,
-        oc: usize,
+        (b, oc): (usize, usize),
         output: &mut [i8],
     ) {
         let s = self.s;
         let (geo_h, geo_w) = self.geometry;
         let out_c = s.in_c * s.multiplier;
-        let taps = s.kernel_h * s.kernel_w;
         let ch = Channel::new(self.q, self.weights, self.bias, oc, out_c, taps);
         let start = ((b * geo_h.out + tile.oy) * geo_w.out + tile.ox) * out_c + oc;
         let steps = (geo_w.out * out_c, out_c);
         let size = (tile.rows, tile.cols);
         let acc_stride = tile.cols + (tile.cols & 1);
-        if !mac_fast(plane, s, &ch, size, acc) {
+        if !mac_fast(plane, s, &ch, taps, size, acc) {
             let k = Kernel {
-                h: s.kernel_h,
                 w: s.kernel_w,
                 stride_h: s.stride_h,
                 stride_w: s.stride_w,
                 dilation_h: s.dilation_h,
                 dilation_w: s.dilation_w,
             };
-            portable::mac(&plane.0, &k, &ch, size, acc, acc_stride);
+            portable::mac(&plane.0, &k, &ch, taps, size, acc, acc_stride);
         }
         if let Requant::Fast(f) = ch.requant {
             if requant_fast(acc, acc_stride, size, f, self.q.act, output, start, steps) {
@@ -177,6 +177,7 @@ fn mac_fast(
     plane: &Plane,
     s: &DepthwiseConv2dShape,
     ch: &Channel,
+    taps: &[i32],
     (rows, cols): (usize, usize),
     acc: &mut [i32],
 ) -> bool {
@@ -188,7 +189,7 @@ fn mac_fast(
     // i16 (int8 weights, at most doubled).
     let pair = |lo: i32, hi: i32| (lo as u16 as u32) | ((hi as u16 as u32) << 16);
     let mut w = [0u32; 6];
-    for (k, t) in w.chunks_exact_mut(2).zip(ch.taps.chunks_exact(3)) {
+    for (k, t) in w.chunks_exact_mut(2).zip(taps.chunks_exact(3)) {
         if let ([w01, w12], [t0, t1, t2]) = (k, t) {
             *w01 = pair(*t0, *t1);
             *w12 = pair(*t1, *t2);
@@ -202,6 +203,7 @@ fn mac_fast(
     _: &Plane,
     _: &DepthwiseConv2dShape,
     _: &Channel,
+    _: &[i32],
     _: (usize, usize),
     _: &mut [i32],
 ) -> bool {

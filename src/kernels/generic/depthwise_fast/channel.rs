@@ -10,19 +10,25 @@ use crate::num::quant::Requantizer;
 pub(super) const MAX_TAPS: usize = 64;
 
 /// The short requantization: valid when the exact accumulator `acc` satisfies
-/// `|acc| < 2^30` and the requantizer's shift is negative (a right shift `e` in `1..=31`).
+/// `|acc| < 2^30`, the requantizer's shift is negative (a right shift `e` in `1..=31`) and its
+/// multiplier `m` is not negative.
 ///
 /// The accumulator arrives doubled (`a = 2 acc`, exact under the bound), so TFLite's
 /// `RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc, m), e) + output_offset` is
-/// `(y + fold + (y >> 31)) >> e` with `y = floor((a m + 2^31) / 2^32)` (the rounded high word,
-/// Armv7E-M's `SMMULR`) and `fold = 2^(e-1) + output_offset * 2^e`: the doubling high multiply
-/// cannot saturate (`acc` is not `i32::MIN`), the rounding division of `y` rounds half away from
-/// zero by adding `2^(e-1)` less one for negative `y`, and an integer added before a floor
-/// division by `2^e` comes out exactly `2^e` times smaller. `fold` is bounded so that the sum
-/// cannot overflow.
+/// `(y + fold + (a >> 31)) >> e` with `y = floor((a m + 2^31) / 2^32)` (the rounded high word,
+/// Armv7E-M's `SMMULR`, or `SMMLAR` with `fold` added) and `fold = 2^(e-1) +
+/// output_offset * 2^e`:
+///
+/// - the doubling high multiply cannot saturate (`acc` is not `i32::MIN`);
+/// - the rounding division of `y` rounds half away from zero: it adds `2^(e-1)`, less one when
+///   `y < 0`. With `m >= 0`, `y` has the sign of `a` or is 0, and for `y = 0` subtracting one
+///   changes nothing (`2^(e-1) - 1 < 2^e`), so the sign of `a` serves;
+/// - an integer added before a floor division by `2^e` comes out exactly `2^e` times smaller.
+///
+/// `fold` is bounded so that the sums cannot overflow (`|y| <= 2^30`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct FastRequant {
-    /// The requantizer's Q31 multiplier.
+    /// The requantizer's Q31 multiplier, `>= 0`.
     pub multiplier: i32,
     /// `2^(e-1) + output_offset * 2^e`, with `|fold| < 2^30 - 1`.
     pub fold: i32,
@@ -35,7 +41,7 @@ impl FastRequant {
     #[inline(always)]
     pub(crate) fn apply(self, doubled: i32) -> i32 {
         let y = ((doubled as i64 * self.multiplier as i64 + (1 << 31)) >> 32) as i32;
-        (y + self.fold + (y >> 31)) >> self.shift
+        (y + self.fold + (doubled >> 31)) >> self.shift
     }
 }
 
@@ -48,35 +54,34 @@ pub(super) enum Requant {
     Exact(Requantizer),
 }
 
-/// One output channel: its taps (in `ky`, `kx` order, doubled for [`Requant::Fast`]), the
-/// accumulator's starting value and the requantization.
+/// One output channel: the accumulator's starting value and the requantization (its taps are
+/// written to a buffer of the caller's).
+#[derive(Clone, Copy, Debug)]
 pub(super) struct Channel {
-    /// The taps, `kernel_h * kernel_w` of them used.
-    pub taps: [i32; MAX_TAPS],
     /// `bias + input_offset * sum(weights)` (wrapping; doubled for [`Requant::Fast`]): the
-    /// padding of the plane holds `-input_offset`, so every tap contributes
-    /// `x * w` and this start turns the sum into `bias + sum((x + input_offset) * w)`.
+    /// padding of the plane holds `-input_offset`, so every tap contributes `x * w` and this
+    /// start turns the sum into `bias + sum((x + input_offset) * w)`.
     pub init: i32,
     /// The requantization.
     pub requant: Requant,
 }
 
 impl Channel {
-    /// The parameters of output channel `oc` of `out_c`, with `taps` filter taps stored
-    /// `[taps, out_c]` in `weights` (`taps <= MAX_TAPS`, lengths checked by the caller).
+    /// The parameters of output channel `oc` of `out_c`, with `taps.len()` filter taps stored
+    /// `[taps, out_c]` in `weights` (lengths checked by the caller); writes the taps, in `ky`,
+    /// `kx` order and doubled for [`Requant::Fast`], to `taps`.
     pub(super) fn new(
         q: &QuantArgsS8,
         weights: &[i8],
         bias: Option<&[i32]>,
         oc: usize,
         out_c: usize,
-        taps: usize,
+        taps: &mut [i32],
     ) -> Channel {
-        let mut w = [0i32; MAX_TAPS];
         let mut sum = 0i32;
         let mut sum_abs = 0i64;
         let column = weights.iter().skip(oc).step_by(out_c.max(1));
-        for (slot, &x) in w.iter_mut().zip(column).take(taps) {
+        for (slot, &x) in taps.iter_mut().zip(column) {
             *slot = x as i32;
             sum = sum.wrapping_add(x as i32);
             sum_abs += (x as i64).abs();
@@ -96,20 +101,17 @@ impl Channel {
         let offset = q.input_offset as i64;
         let max_abs_input = (offset - 128).abs().max((offset + 127).abs());
         let bound = (bias as i64).abs() + max_abs_input * sum_abs;
-        let fast = fast_requant(requant, q.output_offset).filter(|_| bound < 1 << 30);
-        match fast {
+        match fast_requant(requant, q.output_offset).filter(|_| bound < 1 << 30) {
             Some(fast) => {
-                for t in w.iter_mut() {
+                for t in taps.iter_mut() {
                     *t *= 2;
                 }
                 Channel {
-                    taps: w,
                     init: init.wrapping_mul(2),
                     requant: Requant::Fast(fast),
                 }
             }
             None => Channel {
-                taps: w,
                 init,
                 requant: Requant::Exact(requant),
             },
@@ -130,7 +132,7 @@ impl Channel {
 /// The [`FastRequant`] of `r` and `output_offset` if the shift is a right shift and the folded
 /// offset is small enough, else `None`.
 fn fast_requant(r: Requantizer, output_offset: i32) -> Option<FastRequant> {
-    if r.shift >= 0 {
+    if r.shift >= 0 || r.multiplier < 0 {
         return None;
     }
     // The reference's right shift: -shift, clamped to 31 by its rounding division.

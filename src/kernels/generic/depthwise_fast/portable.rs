@@ -5,10 +5,9 @@ use super::channel::Channel;
 use super::tile::PLANE_STRIDE;
 use crate::kernels::QuantArgsS8;
 
-/// Filter size, stride and dilation.
+/// Filter width, strides and dilations (the taps give the height).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Kernel {
-    pub h: usize,
     pub w: usize,
     pub stride_h: usize,
     pub stride_w: usize,
@@ -17,16 +16,17 @@ pub(super) struct Kernel {
 }
 
 /// `acc[r * acc_stride + c] = init + sum_{ky, kx} plane[(r*sh + ky*dh) * PLANE_STRIDE + c*sw +
-/// kx*dw] * taps[ky * kw + kx]` (wrapping) for `r < rows`, `c < cols`.
+/// kx*dw] * taps[ky * kw + kx]` (wrapping) for `r < rows`, `c < cols` (`taps` holds the
+/// `kernel_h * k.w` taps).
 pub(super) fn mac(
     plane: &[i16],
     k: &Kernel,
     ch: &Channel,
+    taps: &[i32],
     (rows, cols): (usize, usize),
     acc: &mut [i32],
     acc_stride: usize,
 ) {
-    let taps = ch.taps.get(..k.h * k.w).unwrap_or(&[]);
     for (r, acc_row) in acc.chunks_mut(acc_stride).take(rows).enumerate() {
         let row_base = r * k.stride_h * PLANE_STRIDE;
         for (c, a) in acc_row.iter_mut().take(cols).enumerate() {

@@ -158,62 +158,64 @@ pub(super) fn fill(plane: &mut Plane, tile: &Tile, pad: i16) {
     }
 }
 
-/// Copies input channel `ic` of image `b` into the inside part of the tile's plane.
+/// Copies input channel `ic` of image `b` into the inside part of the tile's plane, whose
+/// padding already holds `pad`.
 pub(super) fn gather(
     plane: &mut Plane,
     tile: &Tile,
     s: &DepthwiseConv2dShape,
     input: &[i8],
-    b: usize,
-    ic: usize,
+    (b, ic): (usize, usize),
+    pad: i16,
 ) {
     let n = tile.col_hi - tile.col_lo;
-    if n == 0 {
+    let rows = tile.row_hi - tile.row_lo;
+    // In bounds: the tile's inside rows and columns are input coordinates.
+    let start = ((b * s.in_h + tile.iy) * s.in_w + tile.ix) * s.in_c + ic;
+    let src_row = s.in_w * s.in_c;
+    let (Some(src), Some(dst)) = (
+        input.get(start..),
+        plane.0.get_mut(tile.row_lo * PLANE_STRIDE..),
+    ) else {
+        return;
+    };
+    if n == 0 || fast_gather(dst, (tile.col_lo, n), rows, src, (s.in_c, src_row), pad) {
         return;
     }
-    let rows = plane.0.chunks_exact_mut(PLANE_STRIDE);
-    let rows = rows.skip(tile.row_lo).take(tile.row_hi - tile.row_lo);
-    for (r, row) in rows.enumerate() {
-        // In bounds: the tile's inside rows and columns are input coordinates.
-        let start = ((b * s.in_h + tile.iy + r) * s.in_w + tile.ix) * s.in_c + ic;
+    for (r, row) in dst.chunks_exact_mut(PLANE_STRIDE).take(rows).enumerate() {
         let (Some(dst), Some(src)) = (
             row.get_mut(tile.col_lo..tile.col_hi),
-            input.get(start..start + (n - 1) * s.in_c + 1),
+            src.get(r * src_row..),
         ) else {
             return;
         };
-        copy_strided(dst, src, s.in_c);
-    }
-}
-
-/// `dst[i] = src[i * stride]` for every `i < dst.len()` (`src` holds them all).
-#[cfg(not(tinytune_dsp))]
-fn copy_strided(dst: &mut [i16], src: &[i8], stride: usize) {
-    for (d, &x) in dst.iter_mut().zip(src.iter().step_by(stride)) {
-        *d = x as i16;
-    }
-}
-
-/// `dst[i] = src[i * stride]` for every `i < dst.len()` (`src` holds them all): the aligned
-/// middle four elements at a time by the Armv7E-M kernel, the ends here.
-#[cfg(tinytune_dsp)]
-fn copy_strided(dst: &mut [i16], src: &[i8], stride: usize) {
-    let one = |d: &mut i16, i: usize| {
-        if let Some(&x) = src.get(i * stride) {
+        for (d, &x) in dst.iter_mut().zip(src.iter().step_by(s.in_c)) {
             *d = x as i16;
         }
-    };
-    // A word-aligned start for the four-element stores.
-    let head = (dst.as_ptr() as usize / 2) & 1;
-    let (first, rest) = dst.split_at_mut(head.min(dst.len()));
-    if let Some(d) = first.first_mut() {
-        one(d, 0);
     }
-    let middle = rest.len() / 4 * 4;
-    let (body, tail) = rest.split_at_mut(middle);
-    let src_body = src.get(head * stride..).unwrap_or(&[]);
-    crate::kernels::cortex_m_dw::gather4(body, src_body, stride);
-    for (i, d) in tail.iter_mut().enumerate() {
-        one(d, head + middle + i);
-    }
+}
+
+/// The Armv7E-M copy of a tile's rows ([`cortex_m_dw::gather`](crate::kernels::cortex_m_dw)).
+#[cfg(tinytune_dsp)]
+fn fast_gather(
+    plane: &mut [i16],
+    cols: (usize, usize),
+    rows: usize,
+    src: &[i8],
+    steps: (usize, usize),
+    pad: i16,
+) -> bool {
+    crate::kernels::cortex_m_dw::gather(plane, cols, rows, src, steps, pad)
+}
+
+#[cfg(not(tinytune_dsp))]
+fn fast_gather(
+    _: &mut [i16],
+    _: (usize, usize),
+    _: usize,
+    _: &[i8],
+    _: (usize, usize),
+    _: i16,
+) -> bool {
+    false
 }
