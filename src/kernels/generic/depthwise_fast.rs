@@ -151,7 +151,9 @@ impl Job<'_> {
         let steps = (geo_w.out * out_c, out_c);
         let size = (tile.rows, tile.cols);
         let acc_stride = tile.cols + (tile.cols & 1);
-        if !mac_fast(plane, s, &ch, taps, size, acc) {
+        let done = mac_fast(plane, s, &ch, taps, size, acc)
+            || (is_3x3_unit(s) && portable::mac_3x3(&plane.0, &ch, taps, size, acc, acc_stride));
+        if !done {
             let k = Kernel {
                 w: s.kernel_w,
                 stride_h: s.stride_h,
@@ -170,6 +172,12 @@ impl Job<'_> {
     }
 }
 
+/// Whether the filter is 3x3 with unit strides and dilations.
+fn is_3x3_unit(s: &DepthwiseConv2dShape) -> bool {
+    (s.kernel_h, s.kernel_w) == (3, 3)
+        && (s.stride_h, s.stride_w, s.dilation_h, s.dilation_w) == (1, 1, 1, 1)
+}
+
 /// The accumulators of an Armv7E-M kernel for the filter, if there is one (rows `cols` rounded
 /// up to even apart); `false` if the portable loop must do them.
 #[cfg(tinytune_dsp)]
@@ -181,8 +189,7 @@ fn mac_fast(
     (rows, cols): (usize, usize),
     acc: &mut [i32],
 ) -> bool {
-    let unit = (s.stride_h, s.stride_w, s.dilation_h, s.dilation_w) == (1, 1, 1, 1);
-    if !(unit && s.kernel_h == 3 && s.kernel_w == 3) {
+    if !is_3x3_unit(s) {
         return false;
     }
     // Tap pairs (w0, w1) and (w1, w2) of each filter row, as halfword pairs; the taps fit in

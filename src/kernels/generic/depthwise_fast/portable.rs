@@ -46,6 +46,52 @@ pub(super) fn mac(
     }
 }
 
+/// The three values of every 3-wide window of a plane row, in column order.
+fn triples(row: &[i16]) -> impl Iterator<Item = (i32, i32, i32)> + '_ {
+    let next = row.iter().skip(1);
+    let after = row.iter().skip(2);
+    row.iter()
+        .zip(next)
+        .zip(after)
+        .map(|((&a, &b), &c)| (a as i32, b as i32, c as i32))
+}
+
+/// [`mac`] for the 3x3, stride 1, undilated filter (the common one), with the nine taps in
+/// registers and no loop over them. `false` if `taps` is not nine taps.
+pub(super) fn mac_3x3(
+    plane: &[i16],
+    ch: &Channel,
+    taps: &[i32],
+    (rows, cols): (usize, usize),
+    acc: &mut [i32],
+    acc_stride: usize,
+) -> bool {
+    let Ok(&[w0, w1, w2, w3, w4, w5, w6, w7, w8]) = <&[i32; 9]>::try_from(taps) else {
+        return false;
+    };
+    for (r, acc_row) in acc.chunks_mut(acc_stride).take(rows).enumerate() {
+        let Some(p) = plane.get(r * PLANE_STRIDE..(r + 3) * PLANE_STRIDE) else {
+            break;
+        };
+        let (r0, rest) = p.split_at(PLANE_STRIDE);
+        let (r1, r2) = rest.split_at(PLANE_STRIDE);
+        let windows = triples(r0).zip(triples(r1)).zip(triples(r2));
+        for (a, ((x0, x1), x2)) in acc_row.iter_mut().take(cols).zip(windows) {
+            let dot = |(a, b, c): (i32, i32, i32), (u, v, w): (i32, i32, i32)| {
+                a.wrapping_mul(u)
+                    .wrapping_add(b.wrapping_mul(v))
+                    .wrapping_add(c.wrapping_mul(w))
+            };
+            *a = ch
+                .init
+                .wrapping_add(dot(x0, (w0, w1, w2)))
+                .wrapping_add(dot(x1, (w3, w4, w5)))
+                .wrapping_add(dot(x2, (w6, w7, w8)));
+        }
+    }
+    true
+}
+
 /// Requantizes the `rows x cols` block of `acc` (rows `acc_stride` apart) into
 /// `output[start + r * row_step + c * col_step]`.
 #[allow(clippy::too_many_arguments)]

@@ -87,6 +87,10 @@ fn shapes_match_the_reference() {
             1 + rng.below(3) as usize,
             (1 + rng.below(5) as usize, 1 + rng.below(5) as usize),
         );
+        if case % 11 == 5 {
+            // Nine taps that are not 3x3.
+            (s.kernel_h, s.kernel_w) = (1, 9);
+        }
         s.batch = 1 + rng.below(2) as usize;
         s.stride_h = 1 + rng.below(3) as usize;
         s.stride_w = 1 + rng.below(3) as usize;
