@@ -12,6 +12,11 @@
 //! `out0 += SMLAD(P0, (w0, w1)) + SMLABT(P1, (w1, w2))` and
 //! `out1 += SMLATB(P0, (w0, w1)) + SMLAD(P1, (w1, w2))`: 2 loads and 4 multiply-accumulates
 //! per filter row and output pair, 9 MACs per output in 6 instructions.
+//!
+//! The copy into the plane packs two strided input bytes into a word per store (`PKHBT`); the
+//! requantization loads two accumulators at once (`LDRD`) and takes each to its output in five
+//! instructions (`SMMLAR`, which rounds the high word and adds the folded output offset, the
+//! rounding's sign correction, the shift, `SSAT` and the store).
 #![cfg(tinytune_dsp)]
 
 use crate::kernels::generic::depthwise_fast::{FastRequant, PLANE_STRIDE};

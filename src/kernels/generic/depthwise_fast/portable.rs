@@ -56,10 +56,11 @@ fn triples(row: &[i16]) -> impl Iterator<Item = (i32, i32, i32)> + '_ {
         .map(|((&a, &b), &c)| (a as i32, b as i32, c as i32))
 }
 
-/// [`mac`] for the 3x3, stride 1, undilated filter (the common one), with the nine taps in
-/// registers and no loop over them. `false` if `taps` is not nine taps.
+/// [`mac`] for the undilated 3x3 filter (the common one), with the nine taps in registers and
+/// no loop over them. `false` if `taps` is not nine taps.
 pub(super) fn mac_3x3(
     plane: &[i16],
+    (stride_h, stride_w): (usize, usize),
     ch: &Channel,
     taps: &[i32],
     (rows, cols): (usize, usize),
@@ -70,12 +71,14 @@ pub(super) fn mac_3x3(
         return false;
     };
     for (r, acc_row) in acc.chunks_mut(acc_stride).take(rows).enumerate() {
-        let Some(p) = plane.get(r * PLANE_STRIDE..(r + 3) * PLANE_STRIDE) else {
+        let top = r * stride_h * PLANE_STRIDE;
+        let Some(p) = plane.get(top..top + 3 * PLANE_STRIDE) else {
             break;
         };
         let (r0, rest) = p.split_at(PLANE_STRIDE);
         let (r1, r2) = rest.split_at(PLANE_STRIDE);
         let windows = triples(r0).zip(triples(r1)).zip(triples(r2));
+        let windows = windows.step_by(stride_w);
         for (a, ((x0, x1), x2)) in acc_row.iter_mut().take(cols).zip(windows) {
             let dot = |(a, b, c): (i32, i32, i32), (u, v, w): (i32, i32, i32)| {
                 a.wrapping_mul(u)

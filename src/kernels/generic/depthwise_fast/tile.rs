@@ -9,16 +9,16 @@ use crate::kernels::AxisGeometry;
 /// them kept free for the kernels that read a column past the tile).
 pub(crate) const PLANE_STRIDE: usize = 52;
 
-/// Rows of the plane and length of the accumulator block. The Armv7E-M build uses about 4 KiB of
-/// stack for them; smaller cores, whose RAM is scarcer, about 2 KiB.
+/// Rows of the plane and length of the accumulator block: 4.1 KiB of stack on Armv7E-M, 1.7 KiB
+/// on the other cores, whose RAM is often scarcer (a Cortex-M0 may have 16 KiB).
 #[cfg(tinytune_dsp)]
 const PLANE_ROWS: usize = 20;
 #[cfg(tinytune_dsp)]
 pub(super) const ACC_LEN: usize = 512;
 #[cfg(not(tinytune_dsp))]
-const PLANE_ROWS: usize = 12;
+const PLANE_ROWS: usize = 10;
 #[cfg(not(tinytune_dsp))]
-pub(super) const ACC_LEN: usize = 256;
+pub(super) const ACC_LEN: usize = 160;
 
 /// Elements of the plane buffer: the rows and a few more, so that reading a pair of elements
 /// one column past the last row of a tile stays inside it.
