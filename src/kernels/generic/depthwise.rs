@@ -111,7 +111,7 @@ impl DepthwiseConv2dShape {
     }
 
     /// Checks the geometry and every buffer length, in argument order; returns the geometry.
-    fn check_buffers(
+    pub(super) fn check_buffers(
         &self,
         input: usize,
         weights: usize,

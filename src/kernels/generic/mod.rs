@@ -6,6 +6,7 @@ pub mod attention_s8;
 pub mod conv;
 pub mod dense;
 pub mod depthwise;
+pub mod depthwise_fast;
 pub mod elementwise;
 pub mod grad;
 pub mod layer_norm_s8;

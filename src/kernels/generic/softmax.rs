@@ -4,15 +4,19 @@
 //! input, `reference_integer_ops::LogSoftmax`): the scaled input differences are exponentiated in
 //! gemmlowp fixed point ([`crate::num::fixedpoint`]), summed in Q12.19, and divided through a
 //! fixed-point reciprocal (softmax) or offset by a fixed-point logarithm (log-softmax), so outputs
-//! match TFLite bit for bit.
+//! match TFLite bit for bit. The exponential and the input scaling run in forms specialised to
+//! the softmax's Q5.26 format (`fixed`, about a third of the general functions' instructions),
+//! with the same result for every argument; a row's exponentials are computed once when the row
+//! is short enough to keep them on the stack.
 
 use crate::error::{check_len, Buffer, QuantError, ShapeError};
 use crate::num::fixed::rounding_divide_by_pot;
-use crate::num::fixedpoint::{
-    exp_on_negative_values, get_reciprocal, log_x_for_x_greater_than_or_equal_to_1, mul, rescale,
-};
+use crate::num::fixedpoint::{get_reciprocal, log_x_for_x_greater_than_or_equal_to_1};
 use crate::num::math;
 use crate::num::quant::Requantizer;
+use fixed::{divide_by_pot, exp_q5, to_q12, DiffScale};
+
+mod fixed;
 
 /// Integer bits of the scaled input differences fed to the exponential (Q5.26): differences as
 /// large as -32 must fit, and exp(-16) is already negligible in the sum.
@@ -238,7 +242,12 @@ fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 
     .apply(x)
 }
 
-/// TFLite's reference `Softmax<int8_t, OutputT>`, one row at a time.
+/// Rows up to this depth keep their exponentials on the stack between the two passes; longer
+/// rows compute them twice.
+const CACHED_DEPTH: usize = 32;
+
+/// TFLite's reference `Softmax<int8_t, OutputT>`, one row at a time, with the fixed-point
+/// functions in the specialised forms of [`fixed`] (same results to the bit).
 fn softmax_quantized<T: SoftmaxOutput>(
     p: &SoftmaxParamsS8,
     depth: usize,
@@ -246,42 +255,51 @@ fn softmax_quantized<T: SoftmaxOutput>(
     output: &mut [T],
 ) -> Result<(), ShapeError> {
     check_rows(depth, input.len(), output.len())?;
-    let exp_of = |diff: i32| {
-        exp_on_negative_values(
-            multiply_by_quantized_multiplier(diff, p.input_multiplier, p.input_left_shift),
-            SCALED_DIFF_INTEGER_BITS,
-        )
-    };
+    let scale = DiffScale::new(p.input_multiplier, p.input_left_shift);
+    let exp_of = |diff: i32| exp_q5(scale.apply(diff));
+    let mut cache = [0i32; CACHED_DEPTH];
     for (row_in, row_out) in input
         .chunks_exact(depth)
         .zip(output.chunks_exact_mut(depth))
     {
         let max = row_in.iter().copied().max().unwrap_or(i8::MIN) as i32;
+        let mut cached = cache.get_mut(..depth);
         let mut sum_of_exps = 0i32;
-        for &x in row_in {
+        for (i, &x) in row_in.iter().enumerate() {
             let diff = x as i32 - max;
             if diff >= p.diff_min {
+                let e = exp_of(diff);
+                if let Some(slot) = cached.as_deref_mut().and_then(|c| c.get_mut(i)) {
+                    *slot = e;
+                }
                 // TFLite's sum cannot overflow for depth <= 4096; beyond, saturate rather than
                 // wrap so the result stays the nearest meaningful one.
-                sum_of_exps =
-                    sum_of_exps.saturating_add(rescale(exp_of(diff), 0, ACCUMULATION_INTEGER_BITS));
+                sum_of_exps = sum_of_exps.saturating_add(to_q12(e));
             }
         }
         let (shifted_scale, num_bits_over_unit) =
             get_reciprocal(sum_of_exps, ACCUMULATION_INTEGER_BITS);
-        // scale * exp is in Q0.31; the output step is 2^-BITS of the probability.
+        // scale * exp is in Q0.31; the output step is 2^-BITS of the probability. TFLite aborts
+        // for exponents above 31 (sums of 512 and more with int8 output); the correctly rounded
+        // quotient of an i32 by 2^32 or more is 0, which a zero multiplier gives.
         let exponent = num_bits_over_unit + 31 - T::BITS;
-        for (o, &x) in row_out.iter_mut().zip(row_in) {
+        let (shifted_scale, exponent) = if exponent > 31 {
+            (0, 0)
+        } else {
+            (shifted_scale, exponent.max(0) as u32)
+        };
+        let mask = ((1u64 << exponent) - 1) as i32;
+        let half = mask >> 1;
+        for (i, (o, &x)) in row_out.iter_mut().zip(row_in).enumerate() {
             let diff = x as i32 - max;
             *o = if diff >= p.diff_min {
-                let scaled = mul(shifted_scale, exp_of(diff));
-                // TFLite aborts for exponent > 31 (sums of 512 and more with int8 output); the
-                // correctly rounded quotient of an i32 by 2^32 or more is 0.
-                let unsat = if exponent > 31 {
-                    0
-                } else {
-                    rounding_divide_by_pot(scaled, exponent)
+                let e = match cached.as_deref().and_then(|c| c.get(i)) {
+                    Some(&e) => e,
+                    None => exp_of(diff),
                 };
+                // The exponential is never i32::MIN, so the product cannot saturate.
+                let scaled = fixed::mul(shifted_scale, e);
+                let unsat = divide_by_pot(scaled, exponent, mask, half);
                 T::narrow(unsat.saturating_add(T::MIN).clamp(T::MIN, T::MAX))
             } else {
                 T::narrow(T::MIN)
@@ -403,8 +421,8 @@ pub fn log_softmax_s8(
     output: &mut [i8],
 ) -> Result<(), ShapeError> {
     check_rows(depth, input.len(), output.len())?;
-    let scaled =
-        |diff: i32| multiply_by_quantized_multiplier(diff, p.input_multiplier, p.input_left_shift);
+    let scale = DiffScale::new(p.input_multiplier, p.input_left_shift);
+    let scaled = |diff: i32| scale.apply(diff);
     for (row_in, row_out) in input
         .chunks_exact(depth)
         .zip(output.chunks_exact_mut(depth))
@@ -414,11 +432,7 @@ pub fn log_softmax_s8(
         for &x in row_in {
             let diff = x as i32 - max;
             if diff >= p.diff_min {
-                sum_of_exps = sum_of_exps.saturating_add(rescale(
-                    exp_on_negative_values(scaled(diff), SCALED_DIFF_INTEGER_BITS),
-                    0,
-                    ACCUMULATION_INTEGER_BITS,
-                ));
+                sum_of_exps = sum_of_exps.saturating_add(to_q12(exp_q5(scaled(diff))));
             }
         }
         let log_sum_of_exps = log_x_for_x_greater_than_or_equal_to_1(

@@ -2,7 +2,8 @@
 
 use super::{check_forward, LayerS8, WeightsS8};
 use crate::error::Error;
-use crate::kernels::generic::depthwise::{depthwise_conv2d_s8, DepthwiseConv2dShape};
+use crate::kernels::generic::depthwise::DepthwiseConv2dShape;
+use crate::kernels::generic::depthwise_fast::depthwise_conv2d_s8;
 use crate::kernels::{ActivationS8, Padding};
 use crate::num::quant::{QuantParams, Requantizer};
 
@@ -146,7 +147,8 @@ impl<'a> DepthwiseConv2dS8<'a> {
         self.output_len
     }
 
-    /// Runs the depthwise convolution, as [`depthwise_conv2d_s8`].
+    /// Runs the depthwise convolution with the fast kernel [`depthwise_conv2d_s8`] (bit-exact
+    /// with the reference [`depthwise_conv2d_s8`](crate::kernels::generic::depthwise::depthwise_conv2d_s8)).
     ///
     /// # Shapes
     /// `input`: NHWC `[batch, in_h, in_w, in_c]`; `output`: NHWC
