@@ -318,6 +318,17 @@ pub enum FormatError {
         /// The tag.
         tag: u32,
     },
+    /// A layer has a kind (or, for an activation, a function) this build of the crate leaves
+    /// out: the core's cargo feature `feature` adds it to what
+    /// [`Model`](crate::model::Model) reads and runs.
+    Unsupported {
+        /// Layer index.
+        layer: usize,
+        /// The record's kind tag.
+        tag: u32,
+        /// The cargo feature that supports it (`"ops-conv"`, …).
+        feature: &'static str,
+    },
     /// A layer record has a field with a value outside its encoding (an enum tag, a bool, a
     /// `u32` that does not fit `usize`, an int8 clamp with nonzero high bits).
     Field {
@@ -426,6 +437,14 @@ impl fmt::Display for FormatError {
             FormatError::LayerKind { layer, tag } => {
                 write!(f, "layer {layer}: unknown kind tag {tag}")
             }
+            FormatError::Unsupported {
+                layer,
+                tag,
+                feature,
+            } => write!(
+                f,
+                "layer {layer}: kind {tag} is left out of this build (the core's feature `{feature}` adds it)"
+            ),
             FormatError::Field { layer, field } => {
                 write!(f, "layer {layer}: invalid value of field `{field}`")
             }
