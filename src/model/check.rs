@@ -9,7 +9,7 @@ use crate::layers::s8::LayerS8;
 use crate::layers::Layer;
 #[cfg(feature = "ops-attention")]
 use crate::model::check_encoder::check_encoder_s8;
-#[cfg(feature = "ops-activation")]
+#[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
 use crate::model::relu::relu;
 use crate::model::{Op, TensorsS8};
 use crate::num::quant::{QuantParams, Requantizer};
@@ -34,7 +34,10 @@ pub(crate) struct OpInfo {
 }
 
 impl OpInfo {
-    #[cfg(any(feature = "ops-f32", feature = "ops-activation"))]
+    #[cfg(any(
+        feature = "ops-f32",
+        all(feature = "ops-activation", not(feature = "ops-exp-activations"))
+    ))]
     fn f32(input_len: usize, output_len: usize) -> Self {
         OpInfo {
             input_len,
@@ -148,17 +151,6 @@ const ONE: &[Requantizer] = &[Requantizer::ZERO];
 /// [`Error::Config`] for a kind this build leaves out (`model::support`).
 pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
     let s8 = |t: &TensorsS8<'_>, channels: usize| check_requant(t.requant, channels);
-    // The ReLU family, as the runner runs it (without the activation layers).
-    #[cfg(feature = "ops-activation")]
-    if let Some(r) = relu(op) {
-        let r = r?;
-        let len = r.len();
-        return Ok(if r.is_f32() {
-            OpInfo::f32(len, len)
-        } else {
-            OpInfo::s8(len, len, 0)
-        });
-    }
     Ok(match *op {
         #[cfg(feature = "ops-f32")]
         Op::Dense(c, p) => f32_layer(c.init(p)?),
@@ -182,6 +174,13 @@ pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
         Op::GlobalAvgPool(c) => f32_layer(c.init()?),
         #[cfg(all(feature = "ops-exp-activations", feature = "ops-f32"))]
         Op::Activation(c) => f32_layer(c.init()?),
+        #[cfg(feature = "ops-exp-activations")]
+        Op::ActivationS8(c) => {
+            let l = c.init()?;
+            OpInfo::s8(l.input_len(), l.output_len(), 0)
+        }
+        #[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
+        Op::Activation(_) | Op::ActivationS8(_) => check_activation(op)?,
         Op::Reshape(c) => {
             let l = c.init()?;
             OpInfo {
@@ -234,11 +233,6 @@ pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
             let l = c.init()?;
             OpInfo::s8(l.input_len(), l.output_len(), 0)
         }
-        #[cfg(feature = "ops-exp-activations")]
-        Op::ActivationS8(c) => {
-            let l = c.init()?;
-            OpInfo::s8(l.input_len(), l.output_len(), 0)
-        }
         #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
         Op::SinusoidalEncoding(c) => f32_layer(c.init()?),
         #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
@@ -275,6 +269,20 @@ pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
         // the writer rejects one built in code before it gets here.
         #[allow(unreachable_patterns)]
         _ => return Err(Error::Config),
+    })
+}
+
+/// Validates an activation op of the ReLU family as the runner runs it (`model::relu`), in a
+/// build without `ops-exp-activations`.
+#[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
+fn check_activation(op: &Op<'_>) -> Result<OpInfo, Error> {
+    // Sigmoid, tanh, GELU or softmax: the reader yields none in this build.
+    let r = relu(op).ok_or(Error::Config)??;
+    let len = r.len();
+    Ok(if r.is_f32() {
+        OpInfo::f32(len, len)
+    } else {
+        OpInfo::s8(len, len, 0)
     })
 }
 

@@ -32,7 +32,13 @@ pub mod format;
 mod op;
 pub mod persist;
 pub mod plan;
-#[cfg(feature = "ops-activation")]
+// The ReLU family without the activation layers: for a build that links no activation
+// layer (without `ops-exp-activations`); compiled for the tests in every build, which compare
+// it with the layers.
+#[cfg(any(
+    test,
+    all(feature = "ops-activation", not(feature = "ops-exp-activations"))
+))]
 mod relu;
 mod run;
 mod support;

@@ -4,10 +4,11 @@
 //! Why: [`ActivationConfig`] and [`ActivationS8Config`] hold every function in one `init` and
 //! one `forward` (the int8 `init` builds the sigmoid, tanh and GELU tables; the forwards call
 //! exp, erf and softmax), so a model runner that went through them would link all of that
-//! even for a model with no such activation. Here the ReLU family needs only its clamps, and
-//! the runner uses the layers only for the other functions (feature `ops-exp-activations`).
-//! The checks are those of the layers' `init`s and the results bit for bit theirs; the tests
-//! below compare both on every case.
+//! even for a model with no such activation. Here the ReLU family needs only its clamps. The
+//! runner uses this in a build with `ops-activation` but without `ops-exp-activations`; with
+//! the latter the layers are linked anyway and run every function (no second copy). The
+//! checks are those of the layers' `init`s and the results bit for bit theirs; the tests below
+//! compare both on every case, in every build.
 
 use crate::error::{Error, ShapeError};
 use crate::kernels::generic::activation::{
@@ -56,8 +57,7 @@ pub(crate) enum ReluF32 {
 }
 
 /// `Some` for an activation op of the ReLU family, validated as its layer's `init` validates
-/// it; `None` for any other op (the sigmoid, tanh, GELU and softmax activations among them,
-/// and f32 activations in a build without `ops-f32`).
+/// it; `None` for any other op (the sigmoid, tanh, GELU and softmax activations among them).
 ///
 /// # Errors
 /// As [`ActivationConfig::init`] and [`ActivationS8Config::init`]: [`ShapeError::Dimension`]
@@ -65,8 +65,7 @@ pub(crate) enum ReluF32 {
 /// [`Error::Quant`] for int8 quantization parameters out of range.
 pub(crate) fn relu(op: &Op<'_>) -> Option<Result<Relu, Error>> {
     match *op {
-        // Not in a build without f32 kinds (the reader yields no f32 activation there).
-        Op::Activation(c) if cfg!(feature = "ops-f32") => f32_relu(c),
+        Op::Activation(c) => f32_relu(c),
         Op::ActivationS8(c) => s8_relu(c),
         _ => None,
     }
@@ -161,7 +160,7 @@ impl Relu {
 mod tests {
     //! Each case against the activation layer itself (`init`, then `forward`), which the model
     //! used to run: the same error, or the same output bits.
-    use super::{f32_relu, relu, Relu};
+    use super::{relu, Relu};
     use crate::kernels::generic::activation::LeakyReluParamsS8;
     use crate::layers::activation::{ActivationConfig, ActivationKind};
     use crate::layers::s8::{ActivationKindS8, ActivationS8Config, LayerS8};
@@ -173,7 +172,7 @@ mod tests {
 
     fn f32_case(kind: ActivationKind, len: usize) {
         let c = ActivationConfig { kind, len };
-        let ours = f32_relu(c).expect("a ReLU-family activation");
+        let ours = relu(&Op::Activation(c)).expect("a ReLU-family activation");
         match (ours, c.init()) {
             (Ok(r), Ok(layer)) => {
                 assert!(r.is_f32());

@@ -11,7 +11,7 @@ use crate::layers::s8::LayerS8;
 #[cfg(feature = "ops-f32")]
 use crate::layers::Layer;
 use crate::model::check::requantizers;
-#[cfg(feature = "ops-activation")]
+#[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
 use crate::model::relu::relu;
 #[cfg(feature = "ops-attention")]
 use crate::model::EncoderTensorsS8;
@@ -144,9 +144,7 @@ fn encoder_s8(
 /// `requant`; the encoder blocks work in `scratch`. Returns the output length per sample.
 ///
 /// Only the kinds this build supports have an arm (`model::support`): the others are never
-/// linked. The reader never yields them; an op of a left-out kind is an [`Error::Config`]. The
-/// ReLU family of activations runs on its kernels (`model::relu`), without the activation
-/// layers.
+/// linked. The reader never yields them; an op of a left-out kind is an [`Error::Config`].
 // `work` is used by the encoder blocks only.
 #[cfg_attr(not(feature = "ops-attention"), allow(unused_variables))]
 fn run_op(
@@ -157,17 +155,6 @@ fn run_op(
     requant: &mut [Requantizer],
     work: &mut [u8],
 ) -> Result<usize, Error> {
-    #[cfg(feature = "ops-activation")]
-    if let Some(r) = relu(op) {
-        let r = r?;
-        let n = values(batch, r.len())?;
-        if r.is_f32() {
-            r.forward_f32(f32s(src, n)?, f32s_mut(dst, n)?)?;
-        } else {
-            r.forward_s8(s8s(src, n)?, s8s_mut(dst, n)?)?;
-        }
-        return Ok(r.len());
-    }
     match *op {
         #[cfg(feature = "ops-f32")]
         Op::Dense(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
@@ -189,9 +176,14 @@ fn run_op(
         Op::Pool2d(c) => f32_layer(&c.init()?, batch, src, dst),
         #[cfg(all(feature = "ops-pool", feature = "ops-f32"))]
         Op::GlobalAvgPool(c) => f32_layer(&c.init()?, batch, src, dst),
-        // The other functions (the ReLU family ran above).
+        // With the exp-based functions the activation layers are linked anyway, and run the
+        // ReLU family too; without them, it runs on its kernels alone.
         #[cfg(all(feature = "ops-exp-activations", feature = "ops-f32"))]
         Op::Activation(c) => f32_layer(&c.init()?, batch, src, dst),
+        #[cfg(feature = "ops-exp-activations")]
+        Op::ActivationS8(c) => s8_layer(&c.init()?, batch, src, dst),
+        #[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
+        Op::Activation(_) | Op::ActivationS8(_) => relu_activation(op, batch, src, dst),
         // A reshape copies bytes, so the same op serves f32 and int8 activations: the caller
         // passes `src` cut to the current activation's byte length.
         Op::Reshape(c) => {
@@ -235,8 +227,6 @@ fn run_op(
         Op::Pool2dS8(c) => s8_layer(&c.init()?, batch, src, dst),
         #[cfg(feature = "ops-pool")]
         Op::GlobalAvgPoolS8(c) => s8_layer(&c.init()?, batch, src, dst),
-        #[cfg(feature = "ops-exp-activations")]
-        Op::ActivationS8(c) => s8_layer(&c.init()?, batch, src, dst),
         #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
         Op::SinusoidalEncoding(c) => f32_layer(&c.init()?, batch, src, dst),
         #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
@@ -250,6 +240,22 @@ fn run_op(
         #[allow(unreachable_patterns)]
         _ => Err(Error::Config),
     }
+}
+
+/// Runs an activation op of the ReLU family on its kernels (`model::relu`): in a build without
+/// `ops-exp-activations`, which links no activation layer. Returns the output length per
+/// sample.
+#[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
+fn relu_activation(op: &Op<'_>, batch: usize, src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
+    // Sigmoid, tanh, GELU or softmax: the reader yields none in this build.
+    let r = relu(op).ok_or(Error::Config)??;
+    let n = values(batch, r.len())?;
+    if r.is_f32() {
+        r.forward_f32(f32s(src, n)?, f32s_mut(dst, n)?)?;
+    } else {
+        r.forward_s8(s8s(src, n)?, s8s_mut(dst, n)?)?;
+    }
+    Ok(r.len())
 }
 
 /// Bytes per value of the activation an op produces, given the bytes per value it takes.

@@ -1,10 +1,10 @@
 //! Which op kinds this build of the crate reads and runs: the core's `ops-*` cargo features
-//! (all on by default). A kind needs the feature of its family (`ops-conv`, …; none for
-//! dense, quantize, dequantize and reshape) and, if it computes in f32, `ops-f32`. The reader rejects a left-out kind by its tag before decoding it ([`check_tag`],
-//! [`check_activation`]), and the dispatch of the checker and the runner has no arm for it,
-//! so its layer, kernels and validation are never linked; the writer rejects a left-out
-//! [`Op`] built in code ([`check_op_kind`]). Both give [`FormatError::Unsupported`] naming
-//! the missing feature.
+//! (all on by default). A kind needs the feature of its family (`ops-conv`, …; none for int8
+//! dense, quantize, dequantize and reshape) and, if it computes in f32, `ops-f32`. The reader,
+//! the checker and the runner have no arm for a left-out kind, so its layer, kernels and
+//! validation are never linked: the reader reports its record, as one of an unknown kind,
+//! with [`unknown_kind`] or [`unknown_activation`]; the writer refuses it when built in code
+//! ([`check_op_kind`]). Both give [`FormatError::Unsupported`] naming the missing feature.
 
 use super::format::record::tag;
 use crate::error::FormatError;
@@ -88,7 +88,7 @@ const fn missing(t: u32) -> Option<Feature> {
 ///
 /// # Errors
 /// [`FormatError::Unsupported`] for a kind that needs a feature this build lacks.
-pub(crate) fn check_tag(layer: usize, t: u32) -> Result<(), FormatError> {
+fn check_tag(layer: usize, t: u32) -> Result<(), FormatError> {
     match missing(t) {
         Some(f) => Err(FormatError::Unsupported {
             layer,
@@ -106,7 +106,7 @@ pub(crate) fn check_tag(layer: usize, t: u32) -> Result<(), FormatError> {
 /// # Errors
 /// [`FormatError::Unsupported`] for sigmoid, tanh, GELU and softmax without
 /// `ops-exp-activations`.
-pub(crate) fn check_activation(layer: usize, t: u32, code: u32) -> Result<(), FormatError> {
+fn check_activation(layer: usize, t: u32, code: u32) -> Result<(), FormatError> {
     if (3..=6).contains(&code) && !EXP_ACTIVATIONS.on {
         return Err(FormatError::Unsupported {
             layer,
@@ -115,6 +115,31 @@ pub(crate) fn check_activation(layer: usize, t: u32, code: u32) -> Result<(), Fo
         });
     }
     Ok(())
+}
+
+/// The error for a record of kind `t` that the reader has no arm for:
+/// [`FormatError::Unsupported`] if a feature this build lacks adds the kind, else
+/// [`FormatError::LayerKind`] (a tag no version defines).
+pub(crate) fn unknown_kind(layer: usize, t: u32) -> FormatError {
+    match check_tag(layer, t) {
+        Err(e) => e,
+        Ok(()) => FormatError::LayerKind { layer, tag: t },
+    }
+}
+
+/// The error for activation function `code` of a record of kind `t` that the reader has no
+/// arm for: [`FormatError::Unsupported`] if `ops-exp-activations` adds it, else `unknown`.
+#[cfg(feature = "ops-activation")]
+pub(crate) fn unknown_activation(
+    layer: usize,
+    t: u32,
+    code: u32,
+    unknown: FormatError,
+) -> FormatError {
+    match check_activation(layer, t, code) {
+        Err(e) => e,
+        Ok(()) => unknown,
+    }
 }
 
 /// The kind tag of `op` (as the writer stores it) and, for an activation, its function code.

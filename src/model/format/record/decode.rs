@@ -40,8 +40,8 @@ use crate::layers::s8::{Conv1dS8Config, Conv2dS8Config, DepthwiseConv2dS8Config}
 #[cfg(feature = "ops-pool")]
 use crate::layers::s8::{GlobalAvgPoolS8Config, Pool1dS8Config, Pool2dS8Config, PoolKindS8};
 #[cfg(feature = "ops-activation")]
-use crate::model::support::check_activation;
-use crate::model::support::check_tag;
+use crate::model::support::unknown_activation;
+use crate::model::support::unknown_kind;
 use crate::model::{Op, TensorsS8};
 use crate::num::quant::QuantParams;
 #[cfg(feature = "ops-activation")]
@@ -198,9 +198,6 @@ impl<'a> Reader<'a> {
     pub(crate) fn decode(&self, kind: u32) -> Result<Op<'a>, FormatError> {
         let mut c = Cursor { r: self, i: 0 };
         let layer = self.layer;
-        // A kind this build leaves out is refused here, before anything of it is read, and
-        // has no arm below (`model::support`).
-        check_tag(layer, kind)?;
         Ok(match kind {
             #[cfg(feature = "ops-f32")]
             tag::DENSE => Op::Dense(
@@ -329,7 +326,6 @@ impl<'a> Reader<'a> {
             tag::ACTIVATION => {
                 let len = c.u()?;
                 let code = c.raw();
-                check_activation(layer, kind, code)?;
                 let kind = match code {
                     0 => ActivationKind::Relu,
                     1 => ActivationKind::Relu6,
@@ -342,7 +338,15 @@ impl<'a> Reader<'a> {
                     5 => ActivationKind::Gelu,
                     #[cfg(all(feature = "ops-exp-activations", feature = "ops-f32"))]
                     6 => ActivationKind::Softmax { depth: c.u()? },
-                    _ => return Err(c.field("activation kind")),
+                    // An unknown function, or one this build leaves out.
+                    _ => {
+                        return Err(unknown_activation(
+                            layer,
+                            kind,
+                            code,
+                            c.field("activation kind"),
+                        ))
+                    }
                 };
                 Op::Activation(ActivationConfig { kind, len })
             }
@@ -461,7 +465,6 @@ impl<'a> Reader<'a> {
             tag::ACTIVATION_S8 => {
                 let len = c.u()?;
                 let code = c.raw();
-                check_activation(layer, kind, code)?;
                 let kind = match code {
                     0 => ActivationKindS8::Relu { quant: c.q() },
                     1 => ActivationKindS8::Relu6 { quant: c.q() },
@@ -508,7 +511,15 @@ impl<'a> Reader<'a> {
                             depth: c.u()?,
                         }
                     }
-                    _ => return Err(c.field("activation kind")),
+                    // An unknown function, or one this build leaves out.
+                    _ => {
+                        return Err(unknown_activation(
+                            layer,
+                            kind,
+                            code,
+                            c.field("activation kind"),
+                        ))
+                    }
                 };
                 Op::ActivationS8(ActivationS8Config { len, kind })
             }
@@ -555,7 +566,9 @@ impl<'a> Reader<'a> {
                 let (config, tensors) = self.encoder_s8(&mut c)?;
                 Op::TransformerEncoderS8(config, tensors)
             }
-            tag => return Err(FormatError::LayerKind { layer, tag }),
+            // An unknown kind, or one this build leaves out (`model::support`: its arm above
+            // is not compiled, so nothing of it is linked).
+            tag => return Err(unknown_kind(layer, tag)),
         })
     }
 }
