@@ -43,7 +43,7 @@ mod relu;
 mod run;
 mod support;
 
-pub use crate::error::{DType, FormatError};
+pub use crate::error::{DType, FormatError, OpFeature};
 pub use format::{crc32, crc32_update, encoded_len, write, Aligned, ClassNames, Meta, Model};
 pub use op::{EncoderTensorsS8, Op, TensorsS8};
 pub use plan::OpSummary;

@@ -7,7 +7,7 @@
 //! ([`check_op_kind`]). Both give [`FormatError::Unsupported`] naming the missing feature.
 
 use super::format::record::tag;
-use crate::error::FormatError;
+use crate::error::{FormatError, OpFeature};
 use crate::layers::activation::ActivationKind;
 use crate::layers::s8::ActivationKindS8;
 use crate::model::Op;
@@ -15,41 +15,41 @@ use crate::model::Op;
 /// A cargo feature of the core that adds op kinds, and whether this build has it.
 #[derive(Clone, Copy)]
 struct Feature {
-    name: &'static str,
+    id: OpFeature,
     on: bool,
 }
 
 const F32: Feature = Feature {
-    name: "ops-f32",
+    id: OpFeature::F32,
     on: cfg!(feature = "ops-f32"),
 };
 const CONV: Feature = Feature {
-    name: "ops-conv",
+    id: OpFeature::Conv,
     on: cfg!(feature = "ops-conv"),
 };
 const POOL: Feature = Feature {
-    name: "ops-pool",
+    id: OpFeature::Pool,
     on: cfg!(feature = "ops-pool"),
 };
 const NORM: Feature = Feature {
-    name: "ops-norm",
+    id: OpFeature::Norm,
     on: cfg!(feature = "ops-norm"),
 };
 const EMBEDDING: Feature = Feature {
-    name: "ops-embedding",
+    id: OpFeature::Embedding,
     on: cfg!(feature = "ops-embedding"),
 };
 const ATTENTION: Feature = Feature {
-    name: "ops-attention",
+    id: OpFeature::Attention,
     on: cfg!(feature = "ops-attention"),
 };
 const ACTIVATION: Feature = Feature {
-    name: "ops-activation",
+    id: OpFeature::Activation,
     on: cfg!(feature = "ops-activation"),
 };
 /// Sigmoid, tanh, GELU and softmax, in activation records of either kind.
 const EXP_ACTIVATIONS: Feature = Feature {
-    name: "ops-exp-activations",
+    id: OpFeature::ExpActivations,
     on: cfg!(feature = "ops-exp-activations"),
 };
 
@@ -93,7 +93,7 @@ fn check_tag(layer: usize, t: u32) -> Result<(), FormatError> {
         Some(f) => Err(FormatError::Unsupported {
             layer,
             tag: t,
-            feature: f.name,
+            feature: f.id,
         }),
         None => Ok(()),
     }
@@ -111,7 +111,7 @@ fn check_activation(layer: usize, t: u32, code: u32) -> Result<(), FormatError> 
         return Err(FormatError::Unsupported {
             layer,
             tag: t,
-            feature: EXP_ACTIVATIONS.name,
+            feature: EXP_ACTIVATIONS.id,
         });
     }
     Ok(())

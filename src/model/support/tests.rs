@@ -4,7 +4,7 @@
 //! both sides: run with the default features (every kind accepted) and with
 //! `--no-default-features` (every optional kind refused, the int8 MLP path still running).
 
-use crate::error::FormatError;
+use crate::error::{FormatError, OpFeature};
 use crate::kernels::ActivationS8;
 use crate::layers::dense::DenseConfig;
 use crate::layers::s8::DenseS8Config;
@@ -82,15 +82,18 @@ fn every_build_runs_an_int8_mlp() {
 /// What a record of kind `t` (activation function `code` for the two activation kinds) needs,
 /// in the order the reader asks: the family's feature, `ops-f32` for an f32 kind, then
 /// `ops-exp-activations` for sigmoid, tanh, GELU and softmax.
-fn needs(t: u32, code: u32) -> Vec<(&'static str, bool)> {
-    let conv = ("ops-conv", cfg!(feature = "ops-conv"));
-    let pool = ("ops-pool", cfg!(feature = "ops-pool"));
-    let norm = ("ops-norm", cfg!(feature = "ops-norm"));
-    let embedding = ("ops-embedding", cfg!(feature = "ops-embedding"));
-    let attention = ("ops-attention", cfg!(feature = "ops-attention"));
-    let activation = ("ops-activation", cfg!(feature = "ops-activation"));
-    let exp = ("ops-exp-activations", cfg!(feature = "ops-exp-activations"));
-    let f32 = ("ops-f32", cfg!(feature = "ops-f32"));
+fn needs(t: u32, code: u32) -> Vec<(OpFeature, bool)> {
+    let conv = (OpFeature::Conv, cfg!(feature = "ops-conv"));
+    let pool = (OpFeature::Pool, cfg!(feature = "ops-pool"));
+    let norm = (OpFeature::Norm, cfg!(feature = "ops-norm"));
+    let embedding = (OpFeature::Embedding, cfg!(feature = "ops-embedding"));
+    let attention = (OpFeature::Attention, cfg!(feature = "ops-attention"));
+    let activation = (OpFeature::Activation, cfg!(feature = "ops-activation"));
+    let exp = (
+        OpFeature::ExpActivations,
+        cfg!(feature = "ops-exp-activations"),
+    );
+    let f32 = (OpFeature::F32, cfg!(feature = "ops-f32"));
     let mut v = match t {
         tag::DENSE => vec![f32],
         tag::CONV2D => vec![conv, f32],
@@ -205,10 +208,36 @@ fn the_writer_refuses_a_left_out_kind_built_in_code() {
             FormatError::Unsupported {
                 layer: 0,
                 tag: tag::DENSE,
-                feature: "ops-f32"
+                feature: OpFeature::F32
             }
         );
         // The message names the feature to turn on.
         assert!(err.to_string().contains("`ops-f32`"), "{err}");
+    }
+}
+
+#[test]
+fn every_feature_named_in_errors_is_one_of_the_crate() {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .expect("the crate's Cargo.toml");
+    let all = [
+        OpFeature::F32,
+        OpFeature::Activation,
+        OpFeature::ExpActivations,
+        OpFeature::Conv,
+        OpFeature::Pool,
+        OpFeature::Norm,
+        OpFeature::Embedding,
+        OpFeature::Attention,
+    ];
+    for f in all {
+        let declared = format!("\n{} = [", f.name());
+        assert!(manifest.contains(&declared), "{f} is not a feature");
+        // And `ops-all` (the default) turns it on.
+        let ops_all = manifest
+            .lines()
+            .find(|l| l.starts_with("ops-all = ["))
+            .expect("ops-all");
+        assert!(ops_all.contains(&format!("\"{}\"", f.name())), "{f}");
     }
 }
