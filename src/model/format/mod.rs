@@ -13,6 +13,7 @@
 
 mod read;
 pub(crate) mod record;
+mod utf8;
 mod write;
 
 pub use read::{ClassNames, Model};
