@@ -272,6 +272,52 @@ impl fmt::Display for DType {
     }
 }
 
+/// A cargo feature of the crate that adds op kinds to what [`Model`](crate::model::Model) reads
+/// and runs (all on by default; see the `ops-*` features in the crate's `Cargo.toml`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum OpFeature {
+    /// `ops-f32`: the f32 kinds.
+    F32,
+    /// `ops-activation`: activation ops of the ReLU family.
+    Activation,
+    /// `ops-exp-activations`: sigmoid, tanh, GELU and softmax.
+    ExpActivations,
+    /// `ops-conv`: convolutions.
+    Conv,
+    /// `ops-pool`: pooling.
+    Pool,
+    /// `ops-norm`: batch and layer norm.
+    Norm,
+    /// `ops-embedding`: embedding.
+    Embedding,
+    /// `ops-attention`: positional encodings and transformer encoder blocks.
+    Attention,
+}
+
+impl OpFeature {
+    /// The feature's name in `Cargo.toml` (`"ops-conv"`, …).
+    pub const fn name(self) -> &'static str {
+        match self {
+            OpFeature::F32 => "ops-f32",
+            OpFeature::Activation => "ops-activation",
+            OpFeature::ExpActivations => "ops-exp-activations",
+            OpFeature::Conv => "ops-conv",
+            OpFeature::Pool => "ops-pool",
+            OpFeature::Norm => "ops-norm",
+            OpFeature::Embedding => "ops-embedding",
+            OpFeature::Attention => "ops-attention",
+        }
+    }
+}
+
+impl fmt::Display for OpFeature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What is wrong with a `.ttm` model file (see `docs/ttm-format.md`), and where.
 ///
 /// `layer` fields are 0-based indices into the layer table; `offset`s are byte offsets from the
@@ -403,6 +449,17 @@ pub enum FormatError {
         /// Bytes given.
         len: usize,
     },
+    /// A layer has a kind (or, for an activation, a function) this build of the crate leaves
+    /// out: the core's cargo feature `feature` adds it to what
+    /// [`Model`](crate::model::Model) reads and runs.
+    Unsupported {
+        /// Layer index.
+        layer: usize,
+        /// The record's kind tag.
+        tag: u32,
+        /// The cargo feature that adds it.
+        feature: OpFeature,
+    },
 }
 
 impl fmt::Display for FormatError {
@@ -426,6 +483,14 @@ impl fmt::Display for FormatError {
             FormatError::LayerKind { layer, tag } => {
                 write!(f, "layer {layer}: unknown kind tag {tag}")
             }
+            FormatError::Unsupported {
+                layer,
+                tag,
+                feature,
+            } => write!(
+                f,
+                "layer {layer}: kind {tag} is left out of this build (the core's feature `{feature}` adds it)"
+            ),
             FormatError::Field { layer, field } => {
                 write!(f, "layer {layer}: invalid value of field `{field}`")
             }

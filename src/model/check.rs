@@ -4,9 +4,13 @@
 //! lengths, element types, requantizer count and scratch.
 
 use crate::error::{Buffer, DType, Error, QuantError, ShapeError};
+#[cfg(feature = "ops-attention")]
 use crate::layers::s8::LayerS8;
 use crate::layers::Layer;
+#[cfg(feature = "ops-attention")]
 use crate::model::check_encoder::check_encoder_s8;
+#[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
+use crate::model::relu::relu;
 use crate::model::{Op, TensorsS8};
 use crate::num::quant::{QuantParams, Requantizer};
 
@@ -30,6 +34,10 @@ pub(crate) struct OpInfo {
 }
 
 impl OpInfo {
+    #[cfg(any(
+        feature = "ops-f32",
+        all(feature = "ops-activation", not(feature = "ops-exp-activations"))
+    ))]
     fn f32(input_len: usize, output_len: usize) -> Self {
         OpInfo {
             input_len,
@@ -55,6 +63,7 @@ impl OpInfo {
     }
 }
 
+#[cfg(feature = "ops-f32")]
 fn f32_layer<L: Layer>(layer: L) -> OpInfo {
     OpInfo::f32(layer.input_len(), layer.output_len())
 }
@@ -138,21 +147,40 @@ const ONE: &[Requantizer] = &[Requantizer::ZERO];
 /// returns its [`OpInfo`].
 ///
 /// # Errors
-/// Whatever the layer's `init` returns for this configuration and these tensors.
+/// Whatever the layer's `init` returns for this configuration and these tensors;
+/// [`Error::Config`] for a kind this build leaves out (`model::support`).
 pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
     let s8 = |t: &TensorsS8<'_>, channels: usize| check_requant(t.requant, channels);
     Ok(match *op {
+        #[cfg(feature = "ops-f32")]
         Op::Dense(c, p) => f32_layer(c.init(p)?),
+        #[cfg(all(feature = "ops-conv", feature = "ops-f32"))]
         Op::Conv1d(c, p) => f32_layer(c.init(p)?),
+        #[cfg(all(feature = "ops-conv", feature = "ops-f32"))]
         Op::Conv2d(c, p) => f32_layer(c.init(p)?),
+        #[cfg(all(feature = "ops-conv", feature = "ops-f32"))]
         Op::DepthwiseConv2d(c, p) => f32_layer(c.init(p)?),
+        #[cfg(feature = "ops-norm")]
         Op::BatchNorm(c, p, s) => f32_layer(c.init(p, s)?),
+        #[cfg(feature = "ops-norm")]
         Op::LayerNorm(c, p) => f32_layer(c.init(p)?),
+        #[cfg(feature = "ops-embedding")]
         Op::Embedding(c, p) => f32_layer(c.init(p)?),
+        #[cfg(all(feature = "ops-pool", feature = "ops-f32"))]
         Op::Pool1d(c) => f32_layer(c.init()?),
+        #[cfg(all(feature = "ops-pool", feature = "ops-f32"))]
         Op::Pool2d(c) => f32_layer(c.init()?),
+        #[cfg(all(feature = "ops-pool", feature = "ops-f32"))]
         Op::GlobalAvgPool(c) => f32_layer(c.init()?),
+        #[cfg(all(feature = "ops-exp-activations", feature = "ops-f32"))]
         Op::Activation(c) => f32_layer(c.init()?),
+        #[cfg(feature = "ops-exp-activations")]
+        Op::ActivationS8(c) => {
+            let l = c.init()?;
+            OpInfo::s8(l.input_len(), l.output_len(), 0)
+        }
+        #[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
+        Op::Activation(_) | Op::ActivationS8(_) => check_activation(op)?,
         Op::Reshape(c) => {
             let l = c.init()?;
             OpInfo {
@@ -171,14 +199,17 @@ pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
             let l = c.init(t.weights, t.bias, ONE)?;
             OpInfo::s8(l.input_len(), l.output_len(), s8(&t, c.out_features)?)
         }
+        #[cfg(feature = "ops-conv")]
         Op::Conv1dS8(c, t) => {
             let l = c.init(t.weights, t.bias, ONE)?;
             OpInfo::s8(l.input_len(), l.output_len(), s8(&t, c.out_c)?)
         }
+        #[cfg(feature = "ops-conv")]
         Op::Conv2dS8(c, t) => {
             let l = c.init(t.weights, t.bias, ONE)?;
             OpInfo::s8(l.input_len(), l.output_len(), s8(&t, c.out_c)?)
         }
+        #[cfg(feature = "ops-conv")]
         Op::DepthwiseConv2dS8(c, t) => {
             let l = c.init(t.weights, t.bias, ONE)?;
             let channels = c
@@ -187,24 +218,26 @@ pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
                 .ok_or(ShapeError::Dimension)?;
             OpInfo::s8(l.input_len(), l.output_len(), s8(&t, channels)?)
         }
+        #[cfg(feature = "ops-pool")]
         Op::Pool1dS8(c) => {
             let l = c.init()?;
             OpInfo::s8(l.input_len(), l.output_len(), 0)
         }
+        #[cfg(feature = "ops-pool")]
         Op::Pool2dS8(c) => {
             let l = c.init()?;
             OpInfo::s8(l.input_len(), l.output_len(), 0)
         }
+        #[cfg(feature = "ops-pool")]
         Op::GlobalAvgPoolS8(c) => {
             let l = c.init()?;
             OpInfo::s8(l.input_len(), l.output_len(), 0)
         }
-        Op::ActivationS8(c) => {
-            let l = c.init()?;
-            OpInfo::s8(l.input_len(), l.output_len(), 0)
-        }
+        #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
         Op::SinusoidalEncoding(c) => f32_layer(c.init()?),
+        #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
         Op::LearnedPositionalEncoding(c, p) => f32_layer(c.learned_positions(p)?),
+        #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
         Op::TransformerEncoder(c, p) => {
             let l = c.init(p)?;
             OpInfo {
@@ -212,10 +245,12 @@ pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
                 ..OpInfo::f32(l.io_len(), l.io_len())
             }
         }
+        #[cfg(feature = "ops-attention")]
         Op::PositionalAddS8(c, t) => {
             let l = c.init(t)?;
             OpInfo::s8(l.input_len(), l.output_len(), 0)
         }
+        #[cfg(feature = "ops-attention")]
         Op::TransformerEncoderS8(c, ref t) => {
             let e = check_encoder_s8(&c, t)?;
             // Words first (4-byte aligned at the start of the scratch region), then bytes.
@@ -230,6 +265,24 @@ pub(crate) fn check_op(op: &Op<'_>) -> Result<OpInfo, Error> {
                 ..OpInfo::s8(e.len, e.len, e.requant)
             }
         }
+        // A kind this build leaves out (`model::support`): the reader never yields one, and
+        // the writer rejects one built in code before it gets here.
+        #[allow(unreachable_patterns)]
+        _ => return Err(Error::Config),
+    })
+}
+
+/// Validates an activation op of the ReLU family as the runner runs it (`model::relu`), in a
+/// build without `ops-exp-activations`.
+#[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
+fn check_activation(op: &Op<'_>) -> Result<OpInfo, Error> {
+    // Sigmoid, tanh, GELU or softmax: the reader yields none in this build.
+    let r = relu(op).ok_or(Error::Config)??;
+    let len = r.len();
+    Ok(if r.is_f32() {
+        OpInfo::f32(len, len)
+    } else {
+        OpInfo::s8(len, len, 0)
     })
 }
 

@@ -198,7 +198,13 @@ impl Model<'_> {
         if batch == 0 {
             return Err(ShapeError::Dimension.into());
         }
+        // The int8 blocks' scratch is fixed (checked in), the f32 blocks' grows with the batch.
+        #[cfg_attr(
+            not(all(feature = "ops-attention", feature = "ops-f32")),
+            allow(unused_mut)
+        )]
         let mut need = self.chain().scratch;
+        #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
         if self.chain().f32_encoder {
             for op in self.ops() {
                 if let Op::TransformerEncoder(c, p) = op {

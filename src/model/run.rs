@@ -3,12 +3,19 @@
 //! arena's scratch region after them (layout in [`plan`](super::plan)).
 
 use crate::error::{check_len, Buffer, DType, Error, ShapeError};
+#[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
 use crate::layers::attention::TransformerEncoderConfig;
+#[cfg(feature = "ops-attention")]
 use crate::layers::s8::attention::{EncoderS8Params, ScratchS8, TransformerEncoderS8Config};
 use crate::layers::s8::LayerS8;
+#[cfg(feature = "ops-f32")]
 use crate::layers::Layer;
 use crate::model::check::requantizers;
-use crate::model::{EncoderTensorsS8, Model, Op};
+#[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
+use crate::model::relu::relu;
+#[cfg(feature = "ops-attention")]
+use crate::model::EncoderTensorsS8;
+use crate::model::{Model, Op};
 use crate::num::quant::Requantizer;
 
 /// The error for an arena view that cannot hold `n` values (unreachable after the length
@@ -55,6 +62,7 @@ fn values(batch: usize, len: usize) -> Result<usize, Error> {
 }
 
 /// Runs an f32 layer from `src` into `dst`; returns its output length per sample.
+#[cfg(feature = "ops-f32")]
 fn f32_layer<L: Layer>(l: &L, batch: usize, src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
     let x = f32s(src, values(batch, l.input_len())?)?;
     let y = f32s_mut(dst, values(batch, l.output_len())?)?;
@@ -73,8 +81,9 @@ fn s8_layer<L: LayerS8>(l: &L, batch: usize, src: &[u8], dst: &mut [u8]) -> Resu
 /// Builds and runs an f32 encoder block (inference: dropout off, no padding) with its scratch
 /// carved from `work`; returns its output length per sample.
 ///
-/// Never inlined, as [`encoder_s8`]: the block's layer structs then live on the stack only
+/// Never inlined, as `encoder_s8`: the block's layer structs then live on the stack only
 /// while a block runs, not in the frame every model's `run_op` takes.
+#[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
 #[inline(never)]
 fn encoder_f32(
     c: TransformerEncoderConfig,
@@ -97,6 +106,7 @@ fn encoder_f32(
 ///
 /// Never inlined: the block (seven layers and a 256-byte GELU table) is large, and inlined into
 /// `run_op` its frame would be reserved on the stack for every op of every model.
+#[cfg(feature = "ops-attention")]
 #[inline(never)]
 fn encoder_s8(
     c: TransformerEncoderS8Config,
@@ -132,6 +142,11 @@ fn encoder_s8(
 /// Runs one op, building its layer from the borrowed configuration (cheap: the layers only
 /// borrow; int8 activations rebuild their 256-entry table) and its requantizers into
 /// `requant`; the encoder blocks work in `scratch`. Returns the output length per sample.
+///
+/// Only the kinds this build supports have an arm (`model::support`): the others are never
+/// linked. The reader never yields them; an op of a left-out kind is an [`Error::Config`].
+// `work` is used by the encoder blocks only.
+#[cfg_attr(not(feature = "ops-attention"), allow(unused_variables))]
 fn run_op(
     op: &Op<'_>,
     batch: usize,
@@ -141,17 +156,34 @@ fn run_op(
     work: &mut [u8],
 ) -> Result<usize, Error> {
     match *op {
+        #[cfg(feature = "ops-f32")]
         Op::Dense(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        #[cfg(all(feature = "ops-conv", feature = "ops-f32"))]
         Op::Conv1d(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        #[cfg(all(feature = "ops-conv", feature = "ops-f32"))]
         Op::Conv2d(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        #[cfg(all(feature = "ops-conv", feature = "ops-f32"))]
         Op::DepthwiseConv2d(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        #[cfg(feature = "ops-norm")]
         Op::BatchNorm(c, p, s) => f32_layer(&c.init(p, s)?, batch, src, dst),
+        #[cfg(feature = "ops-norm")]
         Op::LayerNorm(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        #[cfg(feature = "ops-embedding")]
         Op::Embedding(c, p) => f32_layer(&c.init(p)?, batch, src, dst),
+        #[cfg(all(feature = "ops-pool", feature = "ops-f32"))]
         Op::Pool1d(c) => f32_layer(&c.init()?, batch, src, dst),
+        #[cfg(all(feature = "ops-pool", feature = "ops-f32"))]
         Op::Pool2d(c) => f32_layer(&c.init()?, batch, src, dst),
+        #[cfg(all(feature = "ops-pool", feature = "ops-f32"))]
         Op::GlobalAvgPool(c) => f32_layer(&c.init()?, batch, src, dst),
+        // With the exp-based functions the activation layers are linked anyway, and run the
+        // ReLU family too; without them, it runs on its kernels alone.
+        #[cfg(all(feature = "ops-exp-activations", feature = "ops-f32"))]
         Op::Activation(c) => f32_layer(&c.init()?, batch, src, dst),
+        #[cfg(feature = "ops-exp-activations")]
+        Op::ActivationS8(c) => s8_layer(&c.init()?, batch, src, dst),
+        #[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
+        Op::Activation(_) | Op::ActivationS8(_) => relu_activation(op, batch, src, dst),
         // A reshape copies bytes, so the same op serves f32 and int8 activations: the caller
         // passes `src` cut to the current activation's byte length.
         Op::Reshape(c) => {
@@ -174,28 +206,56 @@ fn run_op(
             let rq = requantizers(t.requant, requant)?;
             s8_layer(&c.init(t.weights, t.bias, rq)?, batch, src, dst)
         }
+        #[cfg(feature = "ops-conv")]
         Op::Conv1dS8(c, t) => {
             let rq = requantizers(t.requant, requant)?;
             s8_layer(&c.init(t.weights, t.bias, rq)?, batch, src, dst)
         }
+        #[cfg(feature = "ops-conv")]
         Op::Conv2dS8(c, t) => {
             let rq = requantizers(t.requant, requant)?;
             s8_layer(&c.init(t.weights, t.bias, rq)?, batch, src, dst)
         }
+        #[cfg(feature = "ops-conv")]
         Op::DepthwiseConv2dS8(c, t) => {
             let rq = requantizers(t.requant, requant)?;
             s8_layer(&c.init(t.weights, t.bias, rq)?, batch, src, dst)
         }
+        #[cfg(feature = "ops-pool")]
         Op::Pool1dS8(c) => s8_layer(&c.init()?, batch, src, dst),
+        #[cfg(feature = "ops-pool")]
         Op::Pool2dS8(c) => s8_layer(&c.init()?, batch, src, dst),
+        #[cfg(feature = "ops-pool")]
         Op::GlobalAvgPoolS8(c) => s8_layer(&c.init()?, batch, src, dst),
-        Op::ActivationS8(c) => s8_layer(&c.init()?, batch, src, dst),
+        #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
         Op::SinusoidalEncoding(c) => f32_layer(&c.init()?, batch, src, dst),
+        #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
         Op::LearnedPositionalEncoding(c, p) => f32_layer(&c.learned_positions(p)?, batch, src, dst),
+        #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
         Op::TransformerEncoder(c, p) => encoder_f32(c, p, batch, src, dst, work),
+        #[cfg(feature = "ops-attention")]
         Op::PositionalAddS8(c, t) => s8_layer(&c.init(t)?, batch, src, dst),
+        #[cfg(feature = "ops-attention")]
         Op::TransformerEncoderS8(c, t) => encoder_s8(c, t, requant, batch, src, dst, work),
+        #[allow(unreachable_patterns)]
+        _ => Err(Error::Config),
     }
+}
+
+/// Runs an activation op of the ReLU family on its kernels (`model::relu`): in a build without
+/// `ops-exp-activations`, which links no activation layer. Returns the output length per
+/// sample.
+#[cfg(all(feature = "ops-activation", not(feature = "ops-exp-activations")))]
+fn relu_activation(op: &Op<'_>, batch: usize, src: &[u8], dst: &mut [u8]) -> Result<usize, Error> {
+    // Sigmoid, tanh, GELU or softmax: the reader yields none in this build.
+    let r = relu(op).ok_or(Error::Config)??;
+    let n = values(batch, r.len())?;
+    if r.is_f32() {
+        r.forward_f32(f32s(src, n)?, f32s_mut(dst, n)?)?;
+    } else {
+        r.forward_s8(s8s(src, n)?, s8s_mut(dst, n)?)?;
+    }
+    Ok(r.len())
 }
 
 /// Bytes per value of the activation an op produces, given the bytes per value it takes.

@@ -196,7 +196,7 @@ pub fn table(lines: &[Line]) -> String {
 pub fn run(root: &Path) -> ExitCode {
     let mut lines = Vec::new();
     let mut ok = true;
-    for board in BOARDS.iter().filter(|b| b.emulated) {
+    for board in BOARDS.iter().filter(|b| b.emulated && b.bench) {
         let dir = root.join("boards").join(board.dir);
         // Build messages go to the terminal; the firmware's output is collected.
         let out = cargo(&dir, &["run", "--release", "--quiet", "--bin", "bench"])

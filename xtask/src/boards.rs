@@ -22,12 +22,33 @@ pub struct Board {
     /// The runs whose summary line CI compares with a committed expected file and whose
     /// output checksum with `tinytune eval`'s (emulated boards only).
     pub showcases: &'static [&'static Showcase],
+    /// Whether it has the `bench` firmware `cargo xtask bench` runs (emulated boards only).
+    pub bench: bool,
+    /// The model runtime `cargo xtask size` reports (and CI holds to its budget), if the board
+    /// measures one.
+    pub runtime: Option<Runtime>,
+}
+
+/// A firmware that runs an embedded model, measured for what the model runtime costs: its
+/// flash less the model file, and that less the flash of a baseline firmware with the same
+/// startup, output and exit but no model.
+pub struct Runtime {
+    /// The firmware that runs the model.
+    pub bin: &'static str,
+    /// The model file it embeds, relative to the board's directory.
+    pub model: &'static str,
+    /// The same firmware without the model.
+    pub baseline: &'static str,
+    /// Bytes CI allows the runtime less the baseline: what running the model adds to a
+    /// firmware, weights excluded.
+    pub budget: u64,
 }
 
 /// Every board crate. The emulated boards share one target directory per triple
-/// (`target/boards/<triple>`, set in each crate's `.cargo/config.toml`); each real board has its
-/// own (`target/boards/<crate>`), because its binaries have the same names as an emulated
-/// board's of the same triple.
+/// (`target/boards/<triple>`, set in each crate's `.cargo/config.toml`), except `size-mlp`,
+/// which builds the core with other features; each real board has its own
+/// (`target/boards/<crate>`), because its binaries have the same names as an emulated board's
+/// of the same triple.
 pub const BOARDS: &[Board] = &[
     Board {
         dir: "qemu-m4",
@@ -37,6 +58,8 @@ pub const BOARDS: &[Board] = &[
         expected_exits: &[("hardfault", 3), ("panic", 101)],
         on_target_tests: true,
         showcases: &[&DEMO, &TRANSFORMER],
+        bench: true,
+        runtime: None,
     },
     Board {
         dir: "qemu-m0",
@@ -46,6 +69,8 @@ pub const BOARDS: &[Board] = &[
         expected_exits: &[("hardfault", 3), ("panic", 101)],
         on_target_tests: true,
         showcases: &[&DEMO],
+        bench: true,
+        runtime: None,
     },
     Board {
         dir: "qemu-riscv",
@@ -55,6 +80,27 @@ pub const BOARDS: &[Board] = &[
         expected_exits: &[("trap", 3), ("panic", 101)],
         on_target_tests: true,
         showcases: &[&DEMO],
+        bench: true,
+        runtime: None,
+    },
+    // The smallest firmware that runs an int8 MLP `.ttm`, built with only the core's always-in op
+    // kinds: what the model runtime costs in flash. Runs under QEMU (exit 0 when its output is
+    // the host's); its own target dir, as its core features differ from the other boards'.
+    Board {
+        dir: "size-mlp",
+        bin_dir: "target/boards/size-mlp/thumbv7em-none-eabihf/release",
+        emulated: true,
+        bins: &["mlp", "baseline"],
+        expected_exits: &[("mlp", 0), ("baseline", 0)],
+        on_target_tests: false,
+        showcases: &[],
+        bench: false,
+        runtime: Some(Runtime {
+            bin: "mlp",
+            model: "data/mlp.ttm",
+            baseline: "baseline",
+            budget: 8 * 1024,
+        }),
     },
     Board {
         dir: "microbit-v2",
@@ -64,6 +110,8 @@ pub const BOARDS: &[Board] = &[
         expected_exits: &[],
         on_target_tests: false,
         showcases: &[],
+        bench: false,
+        runtime: None,
     },
     Board {
         dir: "rp-pico",
@@ -73,6 +121,8 @@ pub const BOARDS: &[Board] = &[
         expected_exits: &[],
         on_target_tests: false,
         showcases: &[],
+        bench: false,
+        runtime: None,
     },
     Board {
         dir: "esp32c3",
@@ -82,6 +132,8 @@ pub const BOARDS: &[Board] = &[
         expected_exits: &[],
         on_target_tests: false,
         showcases: &[],
+        bench: false,
+        runtime: None,
     },
 ];
 

@@ -3,6 +3,7 @@
 //! cross builds, the board demo run) as one check.
 
 use crate::boards::{BOARDS, CORE_TARGETS};
+use crate::size;
 use crate::util::cargo;
 use std::fs;
 use std::path::Path;
@@ -182,6 +183,12 @@ pub fn run(root: &Path) -> ExitCode {
             "test fast-math",
             &["test", "-p", "tinytune", "--lib", "--features", "fast-math"][..],
         ),
+        // The core with only its always-in op kinds: the int8 MLP path runs, every other
+        // kind is refused by name (`model::support`'s tests check both sides).
+        (
+            "test no-default-features",
+            &["test", "-p", "tinytune", "--lib", "--no-default-features"][..],
+        ),
     ] {
         let (ok, out) = step(root, name, cargo(root, args));
         let (p, f) = count_cargo_tests(&out);
@@ -213,10 +220,12 @@ pub fn run(root: &Path) -> ExitCode {
     check(&mut t, "doc", doc);
 
     // The core alone, as its own package, so no std dependency of a host crate can leak in
-    // through feature unification.
+    // through feature unification; with its default features (every op kind), with none (the
+    // op kinds a small firmware keeps) and with all.
     for target in CORE_TARGETS {
         for (label, features) in [
-            ("no features", None),
+            ("default features", None),
+            ("no default features", Some("--no-default-features")),
             ("all features", Some("--all-features")),
         ] {
             let mut build = vec!["build", "-p", "tinytune", "--release", "--target", target];
@@ -275,6 +284,20 @@ pub fn run(root: &Path) -> ExitCode {
             cargo(&dir, &["build", "--release", "--bins"]),
         );
         t.record(&run_name, ok);
+        if let Some(rt) = &board.runtime {
+            let name = format!("{} model runtime within {} B", board.dir, rt.budget);
+            let verdict = size::runtime(root, board, rt).and_then(|r| {
+                if r.runtime() <= rt.budget {
+                    Ok(r.line(rt))
+                } else {
+                    Err(r.line(rt))
+                }
+            });
+            let ok = verdict.is_ok();
+            println!("{} {name}", if ok { "PASS" } else { "FAIL" });
+            println!("    | {}", verdict.unwrap_or_else(|e| e));
+            t.record(&name, ok);
+        }
         for show in board.showcases {
             let name = format!("{} {}", board.dir, show.bin);
             let (ok, _, out) = step_stdout(

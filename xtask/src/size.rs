@@ -1,6 +1,8 @@
-//! `cargo xtask size`: flash and RAM of each firmware, from `llvm-size`.
+//! `cargo xtask size`: flash and RAM of each firmware, from `llvm-size`; for a board that
+//! measures a model runtime (`boards/size-mlp`), that runtime: the firmware's flash less its
+//! embedded model, and that less a baseline firmware's.
 
-use crate::boards::BOARDS;
+use crate::boards::{Board, Runtime, BOARDS};
 use crate::util::cargo;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -27,13 +29,78 @@ fn llvm_size() -> PathBuf {
 
 /// Bytes of one firmware, from the section list of `llvm-size -A`.
 #[derive(Debug, Default, PartialEq)]
-struct Sizes {
+pub struct Sizes {
     /// What the flash holds: code, read-only data, and the initial values of `.data`.
-    flash: u64,
+    pub flash: u64,
     /// Initialized statics (in RAM, copied from flash at reset).
-    data: u64,
+    pub data: u64,
     /// Zeroed and uninitialized statics.
-    bss: u64,
+    pub bss: u64,
+}
+
+/// The sizes of a built firmware `bin` of `board`.
+pub fn firmware(root: &Path, board: &Board, bin: &str) -> Result<Sizes, String> {
+    let elf = root.join(board.bin_dir).join(bin);
+    match Command::new(llvm_size()).arg("-A").arg(&elf).output() {
+        Ok(out) if out.status.success() => Ok(sizes(&String::from_utf8_lossy(&out.stdout))),
+        Ok(out) => Err(format!(
+            "llvm-size failed on {}: {}",
+            elf.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => Err(format!("cannot run llvm-size on {}: {e}", elf.display())),
+    }
+}
+
+/// A model runtime measured (see [`Runtime`]).
+#[derive(Debug, PartialEq)]
+pub struct RuntimeSizes {
+    /// Flash of the firmware that runs the model.
+    pub flash: u64,
+    /// Bytes of the embedded model file.
+    pub model: u64,
+    /// Flash of the baseline firmware (startup, output, exit).
+    pub baseline: u64,
+}
+
+impl RuntimeSizes {
+    /// Flash less the model: everything but the weights.
+    pub fn with_startup(&self) -> u64 {
+        self.flash.saturating_sub(self.model)
+    }
+
+    /// That less the baseline: what running the model adds to a firmware.
+    pub fn runtime(&self) -> u64 {
+        self.with_startup().saturating_sub(self.baseline)
+    }
+
+    /// The line `cargo xtask size` prints.
+    pub fn line(&self, rt: &Runtime) -> String {
+        format!(
+            "model runtime of {}: flash {} B - model {} ({} B) = {} B; - baseline {} B = {} B (budget {} B)",
+            rt.bin,
+            self.flash,
+            rt.model,
+            self.model,
+            self.with_startup(),
+            self.baseline,
+            self.runtime(),
+            rt.budget
+        )
+    }
+}
+
+/// Measures `rt` of `board` from its built firmwares and its model file.
+pub fn runtime(root: &Path, board: &Board, rt: &Runtime) -> Result<RuntimeSizes, String> {
+    let path = root.join("boards").join(board.dir).join(rt.model);
+    let model = std::fs::metadata(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .len();
+    Ok(RuntimeSizes {
+        flash: firmware(root, board, rt.bin)?.flash,
+        model,
+        baseline: firmware(root, board, rt.baseline)?.flash,
+    })
 }
 
 /// Sorts the sections: cortex-m-rt's `.vector_table`, riscv-rt's `.init`/`.init.rust` and
@@ -65,8 +132,8 @@ fn sizes(sections: &str) -> Sizes {
 }
 
 pub fn run(root: &Path) -> ExitCode {
-    let size = llvm_size();
     let mut ok = true;
+    let mut runtimes = Vec::new();
     println!(
         "{:<12} {:<10} {:>10} {:>10} {:>10}",
         "board", "firmware", "flash (B)", ".data (B)", ".bss (B)"
@@ -81,28 +148,30 @@ pub fn run(root: &Path) -> ExitCode {
             ok = false;
             continue;
         }
-        let bin_dir = root.join(board.bin_dir);
         for bin in board.bins {
-            let elf = bin_dir.join(bin);
-            match Command::new(&size).arg("-A").arg(&elf).output() {
-                Ok(out) if out.status.success() => {
-                    let s = sizes(&String::from_utf8_lossy(&out.stdout));
-                    println!(
-                        "{:<12} {:<10} {:>10} {:>10} {:>10}",
-                        board.dir, bin, s.flash, s.data, s.bss
-                    );
-                }
-                _ => {
-                    println!(
-                        "{:<12} {:<10} llvm-size failed on {}",
-                        board.dir,
-                        bin,
-                        elf.display()
-                    );
+            match firmware(root, board, bin) {
+                Ok(s) => println!(
+                    "{:<12} {:<10} {:>10} {:>10} {:>10}",
+                    board.dir, bin, s.flash, s.data, s.bss
+                ),
+                Err(e) => {
+                    println!("{:<12} {:<10} {e}", board.dir, bin);
                     ok = false;
                 }
             }
         }
+        if let Some(rt) = &board.runtime {
+            match runtime(root, board, rt) {
+                Ok(r) => runtimes.push(format!("{}: {}", board.dir, r.line(rt))),
+                Err(e) => {
+                    runtimes.push(format!("{}: {e}", board.dir));
+                    ok = false;
+                }
+            }
+        }
+    }
+    for line in runtimes {
+        println!("{line}");
     }
     if ok {
         ExitCode::SUCCESS
@@ -113,7 +182,18 @@ pub fn run(root: &Path) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::{sizes, Sizes};
+    use super::{sizes, RuntimeSizes, Sizes};
+
+    #[test]
+    fn the_runtime_leaves_out_the_model_then_the_baseline() {
+        let r = RuntimeSizes {
+            flash: 12_552,
+            model: 3_888,
+            baseline: 1_276,
+        };
+        assert_eq!(r.with_startup(), 8_664);
+        assert_eq!(r.runtime(), 7_388);
+    }
 
     #[test]
     fn sorts_cortex_m_sections() {

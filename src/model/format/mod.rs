@@ -12,7 +12,8 @@
 //! aligned address: wrap it in [`Aligned`] (for example with [`include_model!`](crate::include_model)).
 
 mod read;
-mod record;
+pub(crate) mod record;
+mod utf8;
 mod write;
 
 pub use read::{ClassNames, Model};

@@ -2,6 +2,7 @@
 //! hands out [`Op`]s borrowing their tensors in place.
 
 use super::record::{Reader, TENSORS, TENSOR_REFS, WORDS};
+use super::utf8::is_utf8;
 use super::{
     file_crc, u16_at, u32_at, ALIGN, CRC_OFFSET, FLAG_CLASS_NAMES, FLAG_SCALER, HEADER_LEN, MAGIC,
     META_LEN, RECORD_LEN, VERSION_MAJOR,
@@ -209,22 +210,24 @@ impl<'a> Model<'a> {
                 .filter(|_| offset >= self.data)
                 .and_then(|end| b.get(offset..end))
                 .ok_or(field("class_names"))?;
-            let names = ClassNames {
+            // Every name must be UTF-8 (checked without making `str`s, see `utf8.rs`), and
+            // together they must fill the blob exactly: then `ClassNames` yields them all.
+            let mut rest = blob;
+            for _ in 0..count {
+                let n = u16_at(rest, 0).map_or(usize::MAX, usize::from);
+                let name = n.checked_add(2).and_then(|end| rest.get(2..end));
+                if !name.is_some_and(is_utf8) {
+                    return Err(field("class_names"));
+                }
+                rest = rest.get(2 + n..).unwrap_or(&[]);
+            }
+            if count != self.num_classes || !rest.is_empty() {
+                return Err(field("class_names"));
+            }
+            self.names = ClassNames {
                 blob,
                 remaining: count,
             };
-            // Every name must parse, and together they must fill the blob exactly.
-            let mut used = 0usize;
-            let mut it = names;
-            for _ in 0..count {
-                let before = it.blob.len();
-                it.next().ok_or(field("class_names"))?;
-                used += before - it.blob.len();
-            }
-            if count != self.num_classes || used != len {
-                return Err(field("class_names"));
-            }
-            self.names = names;
         }
         Ok(())
     }

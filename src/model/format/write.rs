@@ -9,6 +9,7 @@ use super::{
 use crate::data::preprocess::Scaler;
 use crate::error::FormatError;
 use crate::model::check::check_chain;
+use crate::model::support::check_op_kind;
 use crate::model::Op;
 
 /// The metadata stored with a model.
@@ -50,6 +51,9 @@ fn next(at: usize, n: usize) -> Result<usize, FormatError> {
 }
 
 fn layout(ops: &[Op<'_>], meta: &Meta<'_>) -> Result<Layout, FormatError> {
+    for (layer, op) in ops.iter().enumerate() {
+        check_op_kind(layer, op)?;
+    }
     let chain = check_chain(ops.iter().map(|op| Ok(*op)))?;
     let mut minor = 0;
     for (layer, op) in ops.iter().enumerate() {
@@ -144,7 +148,8 @@ fn put_bytes(out: &mut [u8], at: usize, bytes: &[u8]) {
 /// will validate it, so a file written without error always reads back.
 ///
 /// # Errors
-/// Any [`FormatError`] the reader would return for these ops (with the layer index), plus
+/// Any [`FormatError`] the reader would return for these ops (with the layer index; among
+/// them [`FormatError::Unsupported`] for a kind this build of the crate leaves out), plus
 /// [`FormatError::TooLarge`] for a value
 /// beyond `u32`, [`FormatError::Meta`] for inconsistent metadata and
 /// [`FormatError::OutputTooSmall`]. Nothing is written on error.

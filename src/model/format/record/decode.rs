@@ -2,28 +2,49 @@
 
 use super::{tag, TENSORS, WORDS};
 use crate::error::FormatError;
+#[cfg(feature = "ops-activation")]
 use crate::kernels::generic::activation::LeakyReluParamsS8;
+#[cfg(feature = "ops-exp-activations")]
 use crate::kernels::generic::softmax::SoftmaxParamsS8;
-use crate::kernels::{ActivationS8, Padding};
+use crate::kernels::ActivationS8;
+#[cfg(any(feature = "ops-conv", feature = "ops-pool"))]
+use crate::kernels::Padding;
+#[cfg(all(feature = "ops-activation", feature = "ops-f32"))]
 use crate::layers::activation::{ActivationConfig, ActivationKind};
+#[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
 use crate::layers::attention::{
     SequenceConfig, SinusoidalEncodingConfig, TransformerEncoderConfig,
 };
+#[cfg(feature = "ops-norm")]
 use crate::layers::batch_norm::BatchNormConfig;
+#[cfg(all(feature = "ops-conv", feature = "ops-f32"))]
 use crate::layers::conv::{Conv1dConfig, Conv2dConfig};
+#[cfg(feature = "ops-f32")]
 use crate::layers::dense::DenseConfig;
+#[cfg(all(feature = "ops-conv", feature = "ops-f32"))]
 use crate::layers::depthwise::DepthwiseConv2dConfig;
+#[cfg(feature = "ops-embedding")]
 use crate::layers::embedding::EmbeddingConfig;
+#[cfg(feature = "ops-norm")]
 use crate::layers::layer_norm::LayerNormConfig;
+#[cfg(all(feature = "ops-pool", feature = "ops-f32"))]
 use crate::layers::pool::{GlobalAvgPoolConfig, Pool1dConfig, Pool2dConfig, PoolKind};
 use crate::layers::reshape::ReshapeConfig;
+#[cfg(feature = "ops-attention")]
 use crate::layers::s8::attention::PositionalAddS8Config;
-use crate::layers::s8::{
-    ActivationKindS8, ActivationS8Config, Conv1dS8Config, Conv2dS8Config, DenseS8Config,
-    DepthwiseConv2dS8Config, GlobalAvgPoolS8Config, Pool1dS8Config, Pool2dS8Config, PoolKindS8,
-};
+use crate::layers::s8::DenseS8Config;
+#[cfg(feature = "ops-activation")]
+use crate::layers::s8::{ActivationKindS8, ActivationS8Config};
+#[cfg(feature = "ops-conv")]
+use crate::layers::s8::{Conv1dS8Config, Conv2dS8Config, DepthwiseConv2dS8Config};
+#[cfg(feature = "ops-pool")]
+use crate::layers::s8::{GlobalAvgPoolS8Config, Pool1dS8Config, Pool2dS8Config, PoolKindS8};
+#[cfg(feature = "ops-activation")]
+use crate::model::support::unknown_activation;
+use crate::model::support::unknown_kind;
 use crate::model::{Op, TensorsS8};
 use crate::num::quant::QuantParams;
+#[cfg(feature = "ops-activation")]
 use crate::num::quant::Requantizer;
 
 /// Reads one record's words and tensors out of the file.
@@ -68,10 +89,12 @@ impl Cursor<'_, '_> {
     pub(super) fn i(&mut self) -> i32 {
         self.raw() as i32
     }
+    #[cfg(feature = "ops-f32")]
     fn b(&mut self) -> Result<bool, FormatError> {
         self.flag("bias")
     }
     /// A bool word named `name` in errors.
+    #[cfg(any(feature = "ops-f32", feature = "ops-attention"))]
     pub(super) fn flag(&mut self, name: &'static str) -> Result<bool, FormatError> {
         match self.raw() {
             0 => Ok(false),
@@ -79,6 +102,7 @@ impl Cursor<'_, '_> {
             _ => Err(self.field(name)),
         }
     }
+    #[cfg(any(feature = "ops-conv", feature = "ops-pool"))]
     fn pad(&mut self) -> Result<Padding, FormatError> {
         match self.raw() {
             0 => Ok(Padding::Valid),
@@ -104,6 +128,7 @@ impl Cursor<'_, '_> {
         })
     }
     /// `true` for max pooling.
+    #[cfg(feature = "ops-pool")]
     fn pool(&mut self) -> Result<bool, FormatError> {
         match self.raw() {
             0 => Ok(true),
@@ -147,6 +172,7 @@ impl<'a> Reader<'a> {
     pub(super) fn i8s(&self, slot: usize) -> Result<&'a [i8], FormatError> {
         bytemuck::try_cast_slice(self.bytes(slot, 1)?).map_err(|_| FormatError::Misaligned)
     }
+    #[cfg(feature = "ops-attention")]
     pub(super) fn i64s(&self, slot: usize) -> Result<&'a [i64], FormatError> {
         bytemuck::try_cast_slice(self.bytes(slot, 8)?).map_err(|_| FormatError::Misaligned)
     }
@@ -166,12 +192,14 @@ impl<'a> Reader<'a> {
     /// configuration's consistency is checked by the layers' `init` afterwards.
     ///
     /// # Errors
-    /// [`FormatError::LayerKind`], [`FormatError::Field`], [`FormatError::TensorOutOfBounds`],
+    /// [`FormatError::LayerKind`], [`FormatError::Unsupported`] (a kind or activation this
+    /// build leaves out), [`FormatError::Field`], [`FormatError::TensorOutOfBounds`],
     /// [`FormatError::TensorMisaligned`].
     pub(crate) fn decode(&self, kind: u32) -> Result<Op<'a>, FormatError> {
         let mut c = Cursor { r: self, i: 0 };
         let layer = self.layer;
         Ok(match kind {
+            #[cfg(feature = "ops-f32")]
             tag::DENSE => Op::Dense(
                 DenseConfig {
                     in_features: c.u()?,
@@ -180,6 +208,7 @@ impl<'a> Reader<'a> {
                 },
                 self.f32s(0)?,
             ),
+            #[cfg(all(feature = "ops-conv", feature = "ops-f32"))]
             tag::CONV1D => Op::Conv1d(
                 Conv1dConfig {
                     len: c.u()?,
@@ -193,6 +222,7 @@ impl<'a> Reader<'a> {
                 },
                 self.f32s(0)?,
             ),
+            #[cfg(all(feature = "ops-conv", feature = "ops-f32"))]
             tag::CONV2D => Op::Conv2d(
                 Conv2dConfig {
                     in_h: c.u()?,
@@ -210,6 +240,7 @@ impl<'a> Reader<'a> {
                 },
                 self.f32s(0)?,
             ),
+            #[cfg(all(feature = "ops-conv", feature = "ops-f32"))]
             tag::DEPTHWISE_CONV2D => Op::DepthwiseConv2d(
                 DepthwiseConv2dConfig {
                     in_h: c.u()?,
@@ -227,6 +258,7 @@ impl<'a> Reader<'a> {
                 },
                 self.f32s(0)?,
             ),
+            #[cfg(feature = "ops-norm")]
             tag::BATCH_NORM => Op::BatchNorm(
                 BatchNormConfig {
                     positions: c.u()?,
@@ -237,6 +269,7 @@ impl<'a> Reader<'a> {
                 self.f32s(0)?,
                 self.f32s(1)?,
             ),
+            #[cfg(feature = "ops-norm")]
             tag::LAYER_NORM => Op::LayerNorm(
                 LayerNormConfig {
                     positions: c.u()?,
@@ -245,6 +278,7 @@ impl<'a> Reader<'a> {
                 },
                 self.f32s(0)?,
             ),
+            #[cfg(feature = "ops-embedding")]
             tag::EMBEDDING => Op::Embedding(
                 EmbeddingConfig {
                     vocab: c.u()?,
@@ -253,6 +287,7 @@ impl<'a> Reader<'a> {
                 },
                 self.f32s(0)?,
             ),
+            #[cfg(all(feature = "ops-pool", feature = "ops-f32"))]
             tag::POOL1D => Op::Pool1d(Pool1dConfig {
                 kind: if c.pool()? {
                     PoolKind::Max
@@ -265,6 +300,7 @@ impl<'a> Reader<'a> {
                 stride: c.u()?,
                 padding: c.pad()?,
             }),
+            #[cfg(all(feature = "ops-pool", feature = "ops-f32"))]
             tag::POOL2D => Op::Pool2d(Pool2dConfig {
                 kind: if c.pool()? {
                     PoolKind::Max
@@ -280,22 +316,37 @@ impl<'a> Reader<'a> {
                 stride_w: c.u()?,
                 padding: c.pad()?,
             }),
+            #[cfg(all(feature = "ops-pool", feature = "ops-f32"))]
             tag::GLOBAL_AVG_POOL => Op::GlobalAvgPool(GlobalAvgPoolConfig {
                 positions: c.u()?,
                 channels: c.u()?,
             }),
             tag::RESHAPE => Op::Reshape(ReshapeConfig { len: c.u()? }),
+            #[cfg(all(feature = "ops-activation", feature = "ops-f32"))]
             tag::ACTIVATION => {
                 let len = c.u()?;
-                let kind = match c.raw() {
+                let code = c.raw();
+                let kind = match code {
                     0 => ActivationKind::Relu,
                     1 => ActivationKind::Relu6,
                     2 => ActivationKind::LeakyRelu { alpha: c.f() },
+                    #[cfg(all(feature = "ops-exp-activations", feature = "ops-f32"))]
                     3 => ActivationKind::Sigmoid,
+                    #[cfg(all(feature = "ops-exp-activations", feature = "ops-f32"))]
                     4 => ActivationKind::Tanh,
+                    #[cfg(all(feature = "ops-exp-activations", feature = "ops-f32"))]
                     5 => ActivationKind::Gelu,
+                    #[cfg(all(feature = "ops-exp-activations", feature = "ops-f32"))]
                     6 => ActivationKind::Softmax { depth: c.u()? },
-                    _ => return Err(c.field("activation kind")),
+                    // An unknown function, or one this build leaves out.
+                    _ => {
+                        return Err(unknown_activation(
+                            layer,
+                            kind,
+                            code,
+                            c.field("activation kind"),
+                        ))
+                    }
                 };
                 Op::Activation(ActivationConfig { kind, len })
             }
@@ -317,6 +368,7 @@ impl<'a> Reader<'a> {
                 },
                 self.s8()?,
             ),
+            #[cfg(feature = "ops-conv")]
             tag::CONV1D_S8 => Op::Conv1dS8(
                 Conv1dS8Config {
                     len: c.u()?,
@@ -332,6 +384,7 @@ impl<'a> Reader<'a> {
                 },
                 self.s8()?,
             ),
+            #[cfg(feature = "ops-conv")]
             tag::CONV2D_S8 => Op::Conv2dS8(
                 Conv2dS8Config {
                     in_h: c.u()?,
@@ -351,6 +404,7 @@ impl<'a> Reader<'a> {
                 },
                 self.s8()?,
             ),
+            #[cfg(feature = "ops-conv")]
             tag::DEPTHWISE_CONV2D_S8 => Op::DepthwiseConv2dS8(
                 DepthwiseConv2dS8Config {
                     in_h: c.u()?,
@@ -370,6 +424,7 @@ impl<'a> Reader<'a> {
                 },
                 self.s8()?,
             ),
+            #[cfg(feature = "ops-pool")]
             tag::POOL1D_S8 => Op::Pool1dS8(Pool1dS8Config {
                 kind: if c.pool()? {
                     PoolKindS8::Max
@@ -383,6 +438,7 @@ impl<'a> Reader<'a> {
                 padding: c.pad()?,
                 act: c.act()?,
             }),
+            #[cfg(feature = "ops-pool")]
             tag::POOL2D_S8 => Op::Pool2dS8(Pool2dS8Config {
                 kind: if c.pool()? {
                     PoolKindS8::Max
@@ -399,14 +455,17 @@ impl<'a> Reader<'a> {
                 padding: c.pad()?,
                 act: c.act()?,
             }),
+            #[cfg(feature = "ops-pool")]
             tag::GLOBAL_AVG_POOL_S8 => Op::GlobalAvgPoolS8(GlobalAvgPoolS8Config {
                 spatial: c.u()?,
                 channels: c.u()?,
                 act: c.act()?,
             }),
+            #[cfg(feature = "ops-activation")]
             tag::ACTIVATION_S8 => {
                 let len = c.u()?;
-                let kind = match c.raw() {
+                let code = c.raw();
+                let kind = match code {
                     0 => ActivationKindS8::Relu { quant: c.q() },
                     1 => ActivationKindS8::Relu6 { quant: c.q() },
                     2 => {
@@ -423,12 +482,16 @@ impl<'a> Reader<'a> {
                             .map_err(|_| c.field("leaky ReLU parameters"))?;
                         ActivationKindS8::LeakyRelu(params)
                     }
+                    #[cfg(feature = "ops-exp-activations")]
                     3 => ActivationKindS8::Sigmoid { input: c.q() },
+                    #[cfg(feature = "ops-exp-activations")]
                     4 => ActivationKindS8::Tanh { input: c.q() },
+                    #[cfg(feature = "ops-exp-activations")]
                     5 => ActivationKindS8::Gelu {
                         input: c.q(),
                         output: c.q(),
                     },
+                    #[cfg(feature = "ops-exp-activations")]
                     6 => {
                         let params = SoftmaxParamsS8 {
                             input_multiplier: c.i(),
@@ -448,14 +511,24 @@ impl<'a> Reader<'a> {
                             depth: c.u()?,
                         }
                     }
-                    _ => return Err(c.field("activation kind")),
+                    // An unknown function, or one this build leaves out.
+                    _ => {
+                        return Err(unknown_activation(
+                            layer,
+                            kind,
+                            code,
+                            c.field("activation kind"),
+                        ))
+                    }
                 };
                 Op::ActivationS8(ActivationS8Config { len, kind })
             }
+            #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
             tag::SINUSOIDAL_ENCODING => Op::SinusoidalEncoding(SinusoidalEncodingConfig {
                 seq: c.u()?,
                 width: c.u()?,
             }),
+            #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
             tag::LEARNED_POSITIONAL_ENCODING => Op::LearnedPositionalEncoding(
                 SequenceConfig {
                     seq: c.u()?,
@@ -463,6 +536,7 @@ impl<'a> Reader<'a> {
                 },
                 self.f32s(0)?,
             ),
+            #[cfg(all(feature = "ops-attention", feature = "ops-f32"))]
             tag::TRANSFORMER_ENCODER => Op::TransformerEncoder(
                 TransformerEncoderConfig {
                     seq: c.u()?,
@@ -476,6 +550,7 @@ impl<'a> Reader<'a> {
                 },
                 self.f32s(0)?,
             ),
+            #[cfg(feature = "ops-attention")]
             tag::POSITIONAL_ADD_S8 => Op::PositionalAddS8(
                 PositionalAddS8Config {
                     seq: c.u()?,
@@ -486,11 +561,14 @@ impl<'a> Reader<'a> {
                 },
                 self.i8s(0)?,
             ),
+            #[cfg(feature = "ops-attention")]
             tag::TRANSFORMER_ENCODER_S8 => {
                 let (config, tensors) = self.encoder_s8(&mut c)?;
                 Op::TransformerEncoderS8(config, tensors)
             }
-            tag => return Err(FormatError::LayerKind { layer, tag }),
+            // An unknown kind, or one this build leaves out (`model::support`: its arm above
+            // is not compiled, so nothing of it is linked).
+            tag => return Err(unknown_kind(layer, tag)),
         })
     }
 }

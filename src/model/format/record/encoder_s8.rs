@@ -2,9 +2,14 @@
 //! first [`QUANT_WORDS`] words of tensor `t1`, followed in place by the bias, the requantizer
 //! pairs and the layer-norm multipliers (`docs/ttm-format.md`, "The int8 encoder block").
 
+#[cfg(feature = "ops-attention")]
 use super::decode::{Cursor, Reader};
+#[cfg(feature = "ops-attention")]
 use crate::error::{Buffer, FormatError, ShapeError};
-use crate::layers::s8::attention::{EncoderQuantS8, TransformerEncoderS8Config};
+use crate::layers::s8::attention::EncoderQuantS8;
+#[cfg(feature = "ops-attention")]
+use crate::layers::s8::attention::TransformerEncoderS8Config;
+#[cfg(feature = "ops-attention")]
 use crate::model::EncoderTensorsS8;
 use crate::num::quant::QuantParams;
 
@@ -33,6 +38,7 @@ pub(super) fn quant_words(q: &EncoderQuantS8) -> [u32; QUANT_WORDS] {
 }
 
 /// The int8 encoder's quantization from its [`QUANT_WORDS`] words (missing words read as 0).
+#[cfg(feature = "ops-attention")]
 fn quant_of(words: &[i32]) -> EncoderQuantS8 {
     let mut q = [QuantParams {
         scale: 0.0,
@@ -64,6 +70,8 @@ fn quant_of(words: &[i32]) -> EncoderQuantS8 {
     }
 }
 
+// Reading: only in a build that runs the block.
+#[cfg(feature = "ops-attention")]
 impl<'a> Reader<'a> {
     /// The int8 encoder block from its words (read by `c`) and tensors: `t0` weights, `t1` the
     /// quantization words then bias, requantizer pairs and layer-norm multipliers, `t2` the
