@@ -21,8 +21,8 @@
 
 #[cfg(any(tinytune_dsp, tinytune_armv6m, target_arch = "riscv32", test))]
 mod cortex_m;
-mod fast;
 pub(crate) mod cortex_m_dw;
+mod fast;
 pub mod generic;
 
 pub use fast::{conv1d_s8, conv2d_s8, dense_s8};
