@@ -101,7 +101,7 @@ pub const BOARDS: &[Board] = &[
             bin: "mlp",
             model: "data/mlp.ttm",
             baseline: "baseline",
-            budget: 10 * 1024,
+            budget: 8 * 1024,
         }),
     },
     Board {

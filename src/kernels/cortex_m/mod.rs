@@ -20,7 +20,8 @@
 //! - `dsp` adds the offset to the inputs while widening them (`SXTAB16`, 16-bit lanes), exact
 //!   when `x + input_offset` fits in `i16` for every int8 `x`, that is for offsets in
 //!   `-32640..=32640` (in-spec offsets are `-127..=128`); `SMLAD` multiplies 16 × 16 bits exactly
-//!   and adds modulo 2^32. Other offsets take the `generic` kernels.
+//!   and adds modulo 2^32. For other offsets the dense driver runs the micro-kernel with offset 0
+//!   and adds `offset · Σ w` per output (equal modulo 2^32); the convolution takes `generic`.
 //! - `v6m` and `portable` add the offset in `i32` (wrapping), like `generic`.
 //! - The convolution skips taps in the padding, as `generic` does, or (small filters, gathered
 //!   into a buffer) fills them with the input zero point, whose `x + input_offset` is 0, so
@@ -155,8 +156,8 @@ impl<'a> Runs4<'a> {
 
 /// A dot-product micro-kernel. Every sum is `i32` with wrapping arithmetic, as in `generic`.
 pub(crate) trait Dot {
-    /// Whether the micro-kernel is exact for this input offset (the drivers use `generic`
-    /// otherwise).
+    /// Whether the micro-kernel is exact for this input offset (otherwise the dense driver
+    /// splits the offset off and the convolution driver uses `generic`).
     fn accepts(input_offset: i32) -> bool;
 
     /// `acc[r] + Σ_i (x[i] + input_offset) · row_r[i]` for the four rows of the block.

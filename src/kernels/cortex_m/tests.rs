@@ -4,7 +4,7 @@
 
 use super::requant::{apply_unprepared, Output, Requant};
 use super::Active as Portable;
-use super::{conv, dense};
+use super::{conv, dense, Block4, Dot};
 use crate::kernels::generic::conv::{self as gconv, Conv2dShape};
 use crate::kernels::generic::dense::{self as gdense, DenseShape};
 use crate::kernels::{ActivationS8, Padding, QuantArgsS8};
@@ -141,8 +141,43 @@ fn quant(
     (input_offset, output_offset, act)
 }
 
+/// The portable micro-kernel limited to the DSP kernel's offsets (±32640), so the host runs the
+/// dense driver's split of larger offsets.
+struct Narrow;
+
+impl Dot for Narrow {
+    fn accepts(input_offset: i32) -> bool {
+        (-32_640..=32_640).contains(&input_offset)
+    }
+
+    fn dot4(acc: [i32; 4], block: Block4<'_>, input_offset: i32) -> [i32; 4] {
+        assert!(
+            Self::accepts(input_offset),
+            "offset {input_offset} reached dot4"
+        );
+        Portable::dot4(acc, block, input_offset)
+    }
+
+    fn dot1(acc: i32, x: &[i8], w: &[i8], input_offset: i32) -> i32 {
+        assert!(
+            Self::accepts(input_offset),
+            "offset {input_offset} reached dot1"
+        );
+        Portable::dot1(acc, x, w, input_offset)
+    }
+}
+
 #[test]
 fn dense_portable_matches_generic() {
+    dense_matches_generic::<Portable>();
+}
+
+#[test]
+fn dense_splits_offsets_beyond_the_micro_kernel_and_matches_generic() {
+    dense_matches_generic::<Narrow>();
+}
+
+fn dense_matches_generic<D: Dot>() {
     let mut rng = Lcg(3);
     let mut requant = Vec::new();
     for in_features in 1..=67 {
@@ -169,8 +204,8 @@ fn dense_portable_matches_generic() {
                 let mut want = vec![0; batch * out_features];
                 let mut got = vec![1; batch * out_features];
                 gdense::dense_s8(shape, &q, &input, &weights, bias, &mut want).unwrap();
-                dense::dense_s8::<Portable>(shape, &q, &input, &weights, bias, &mut got).unwrap();
-                assert_eq!(got, want, "{shape:?}");
+                dense::dense_s8::<D>(shape, &q, &input, &weights, bias, &mut got).unwrap();
+                assert_eq!(got, want, "{shape:?}, input offset {input_offset}");
             }
         }
     }

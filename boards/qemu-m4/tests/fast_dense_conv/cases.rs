@@ -8,8 +8,8 @@
 //! (blocks of four and the rows left over), channel counts that are not multiples of 4,
 //! convolutions with strides, dilations and both paddings, and extreme values: weights and
 //! inputs of -128 and 127, input offsets at the ends of the int8 zero-point range (128, -127)
-//! and at and beyond the DSP kernel's 16-bit limit (±32640, which the kernel hands to `generic`
-//! past it), biases near the `i32` limits (the accumulator wraps), large and small multipliers,
+//! and at and beyond the DSP kernel's 16-bit limit (±32640; past it the dense driver splits the
+//! offset off and the convolution hands over to `generic`), biases near the `i32` limits (the accumulator wraps), large and small multipliers,
 //! shifts over the whole -31..=30, empty and inverted clamps.
 
 use defmt::{assert, assert_eq, info};
