@@ -38,6 +38,13 @@ pub enum Buffer {
     Targets,
     /// An optimizer's state (momentum, Adam moments).
     OptimizerState,
+    /// word2vec's word (input) vectors, `[vocab, dim]`.
+    WordVectors,
+    /// word2vec's context (output) vectors, or its hierarchical-softmax node vectors.
+    ContextVectors,
+    /// A lookup structure built from word counts (word2vec's negative-sampling table or Huffman
+    /// tree) or the counts themselves.
+    Table,
 }
 
 impl fmt::Display for Buffer {
@@ -58,6 +65,9 @@ impl fmt::Display for Buffer {
             Buffer::GradParams => "parameter gradients",
             Buffer::Targets => "targets",
             Buffer::OptimizerState => "optimizer state",
+            Buffer::WordVectors => "word vectors",
+            Buffer::ContextVectors => "context vectors",
+            Buffer::Table => "sampling table",
         };
         f.write_str(name)
     }

@@ -19,6 +19,8 @@
 //! - [`data`] and [`ensemble`]: preprocessing, augmentation, sampling; combining classifiers.
 //! - [`model`]: the `.ttm` model file read in place from flash, inference ([`model::Model::run`]),
 //!   and [`model::persist`], fine-tuned parameters kept in NOR flash across power loss.
+//! - [`word2vec`]: word vectors by skip-gram with negative sampling (or hierarchical softmax),
+//!   trained on the host or on the device, and similarity queries on them.
 //! - [`rng`]: the seeded generator and the distributions; randomness is always injected.
 //!
 //! Every buffer belongs to the caller. Kernels check the lengths of the slices they are given once,
@@ -46,5 +48,6 @@ pub mod model;
 pub mod num;
 pub mod rng;
 pub mod train;
+pub mod word2vec;
 
 pub use error::{Buffer, Error, QuantError, ShapeError};
