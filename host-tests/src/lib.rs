@@ -19,3 +19,4 @@ pub mod rng;
 pub mod transformer;
 pub mod transformer_s8;
 pub mod vectors;
+pub mod word2vec;
