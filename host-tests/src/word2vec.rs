@@ -174,7 +174,6 @@ pub fn train(corpus: &Corpus, mut config: Word2VecConfig, epochs: usize, seed: u
         }
         last_loss = mean;
     }
-    drop(w2v);
     Trained {
         input,
         output,
