@@ -143,27 +143,46 @@ impl Word2VecConfig {
     }
 }
 
-/// `σ(f)` as `word2vec.c`'s table gives it: 0 below −6, 1 above 6.
-#[inline]
-fn clipped_sigmoid(f: f32) -> f32 {
-    if f > MAX_EXP {
-        1.0
-    } else if f < -MAX_EXP {
-        0.0
-    } else {
-        crate::num::math::sigmoid(f)
-    }
-}
-
 /// `word2vec.c`'s `MAX_EXP`: beyond it σ is taken as saturated.
 const MAX_EXP: f32 = 6.0;
 
-/// `ln(1 + eˣ)` without overflow: the loss `−ln σ(−x)`.
-#[inline]
-fn softplus(x: f32) -> f32 {
-    let m = if x > 0.0 { x } else { 0.0 };
-    let a = if x > 0.0 { -x } else { x };
-    m + crate::num::math::ln(1.0 + crate::num::math::exp(a))
+/// What an update needs of a score `f`, from one `exp` and one `ln`.
+#[derive(Clone, Copy, Debug)]
+struct Score {
+    /// `σ(f)` as `word2vec.c`'s table gives it: 0 below −6, 1 above 6.
+    clipped: f32,
+    /// `−ln σ(f)`, the loss of a positive target.
+    loss_positive: f32,
+    /// `−ln σ(−f)`, the loss of a negative target.
+    loss_negative: f32,
+}
+
+impl Score {
+    /// With `e = exp(−|f|)`: `σ(f)` is `1/(1 + e)` or `e/(1 + e)`, and
+    /// `−ln σ(±f) = max(∓f, 0) + ln(1 + e)`, with no overflow for any `f`.
+    #[inline]
+    fn of(f: f32) -> Self {
+        let abs = if f < 0.0 { -f } else { f };
+        let e = crate::num::math::exp(-abs);
+        let sigma = if f >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+        let clipped = if f > MAX_EXP {
+            1.0
+        } else if f < -MAX_EXP {
+            0.0
+        } else {
+            sigma
+        };
+        let l = crate::num::math::ln(1.0 + e);
+        Score {
+            clipped,
+            loss_positive: if f < 0.0 { l - f } else { l },
+            loss_negative: if f > 0.0 { l + f } else { l },
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The skip-gram model and its two updates for one (centre, context) pair.
 
-use super::{clipped_sigmoid, softplus, HuffmanTree, Objective, Word2VecConfig};
+use super::{HuffmanTree, Objective, Score, Word2VecConfig};
 use crate::error::{check_len, Buffer, Error, ShapeError};
 use crate::rng::{uniform_range_f32, RngCore};
 
@@ -170,11 +170,16 @@ impl<'a> Word2Vec<'a> {
                     continue;
                 };
                 let f = dot(v, out);
-                loss += if code == 0 { softplus(-f) } else { softplus(f) };
+                let score = Score::of(f);
+                loss += if code == 0 {
+                    score.loss_positive
+                } else {
+                    score.loss_negative
+                };
                 if !(-super::MAX_EXP..=super::MAX_EXP).contains(&f) {
                     continue;
                 }
-                let g = (1.0 - code as f32 - crate::num::math::sigmoid(f)) * alpha;
+                let g = (1.0 - code as f32 - score.clipped) * alpha;
                 axpy(self.grad, g, out);
                 axpy(out, g, v);
             }
@@ -214,14 +219,14 @@ impl<'a> Word2Vec<'a> {
         ) else {
             return 0.0;
         };
-        let f = dot(v, out);
-        let g = (label - clipped_sigmoid(f)) * alpha;
+        let score = Score::of(dot(v, out));
+        let g = (label - score.clipped) * alpha;
         axpy(self.grad, g, out);
         axpy(out, g, v);
         if label > 0.5 {
-            softplus(-f)
+            score.loss_positive
         } else {
-            softplus(f)
+            score.loss_negative
         }
     }
 
@@ -248,10 +253,27 @@ fn row_mut(table: &mut [f32], r: usize, dim: usize) -> Option<&mut [f32]> {
     table.get_mut(r.checked_mul(dim)?..)?.get_mut(..dim)
 }
 
-/// `a · b`.
+/// `a · b` over the common length, in eight interleaved partial sums (element `i` goes to sum
+/// `i % 8`) added pairwise at the end: independent sums let the host vectorise the loop (a
+/// single running sum is a serial chain of additions), and the order is fixed, so every target
+/// gives the same bits.
 #[inline]
 pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y)
+    let n = a.len().min(b.len());
+    let (a, b) = (a.get(..n).unwrap_or(&[]), b.get(..n).unwrap_or(&[]));
+    let mut acc = [0.0f32; 8];
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ar, br) = (ac.remainder(), bc.remainder());
+    for (x, y) in ac.zip(bc) {
+        for ((s, x), y) in acc.iter_mut().zip(x).zip(y) {
+            *s += x * y;
+        }
+    }
+    for ((s, x), y) in acc.iter_mut().zip(ar).zip(br) {
+        *s += x * y;
+    }
+    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+    ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7))
 }
 
 /// `y += a · x`.
