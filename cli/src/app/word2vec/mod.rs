@@ -63,7 +63,7 @@ pub fn run(args: &Word2vecArgs) -> Result<(), AppError> {
         seed: args.seed,
     };
     let total = vocab.train_words().saturating_mul(args.epochs as u64);
-    let mut bar = WordBar::new(total);
+    let mut bar = WordBar::new(total, args.epochs);
     let trained = train::train(&vocab, &sentences, &settings, |done, alpha, epoch| {
         bar.update(done, alpha, epoch);
     });
@@ -124,15 +124,20 @@ fn summary(args: &Word2vecArgs, vocab: &Vocab, t: &Trained) {
     } else {
         0.0
     };
+    let loss = if t.last_epoch_pairs == 0 {
+        // Possible on a tiny corpus: subsampling can drop every word of every sentence.
+        "no pairs trained in the last epoch (try --sample 0)".to_string()
+    } else {
+        format!("mean loss per pair {:.4} (last epoch)", t.last_epoch_loss)
+    };
     println!(
         "word2vec: vocab {} words, {} train words, {} epochs, {:.2} s, {:.0} words/s, \
-         mean loss per pair {:.4} (last epoch); wrote {}",
+         {loss}; wrote {}",
         vocab.len(),
         vocab.train_words(),
         args.epochs,
         t.seconds,
         per_second,
-        t.last_epoch_loss,
         args.out.display()
     );
     if args.json {
