@@ -269,6 +269,8 @@ fn min_count_filters_the_vocabulary() {
         .stdout
         .contains("vocab 3 words, 9 train words, 1 epochs"));
     assert!(run.stdout.contains("words/s"));
+    // The progress bar stays off stderr when it is not a terminal.
+    assert!(run.stderr.is_empty(), "stderr:\n{}", run.stderr);
 
     let run = word2vec(
         &corpus,
@@ -398,7 +400,8 @@ fn bad_numbers_are_usage_errors() {
     }
 }
 
-/// `--hs` with `--negative` is a usage error; with `--save-context` an error that says why.
+/// `--hs` with `--negative` is a usage error; with `--save-context` an error that says why;
+/// with a one-word vocabulary (no tree) an error too.
 #[test]
 fn hs_conflicts() {
     let dir = scratch("w2v-hs");
@@ -414,6 +417,9 @@ fn hs_conflicts() {
     );
     assert_fails(&run, 2, &["--save-context", "--hs", "Huffman tree"]);
     assert!(!out.exists() && !ctx.exists());
+    let one = write(&dir, "one.txt", "a a a a a\n");
+    let run = word2vec(&one, &out, &["--hs", "--min-count", "1"]);
+    assert_fails(&run, 1, &["--hs needs at least 2 words", "found 1"]);
 }
 
 /// An output file that cannot be created is named.

@@ -86,17 +86,17 @@ pub fn train(
         alpha: s.alpha,
         objective: s.objective,
     };
-    config.validate().map_err(core("configuration"))?;
-    let mut input = vec![0.0f32; config.input_len().map_err(core("word vectors"))?];
-    let mut output = vec![0.0f32; config.output_len().map_err(core("context vectors"))?];
-    let mut scratch = vec![0.0f32; s.dim];
-    let counts = vocab.counts();
     if s.objective == Objective::HierarchicalSoftmax && vocab.len() < 2 {
         return Err(AppError::new(format!(
             "--hs needs at least 2 words in the vocabulary (a Huffman tree), found {}",
             vocab.len()
         )));
     }
+    config.validate().map_err(core("configuration"))?;
+    let mut input = vec![0.0f32; config.input_len().map_err(core("word vectors"))?];
+    let mut output = vec![0.0f32; config.output_len().map_err(core("context vectors"))?];
+    let mut scratch = vec![0.0f32; s.dim];
+    let counts = vocab.counts();
     // The table or the tree; the other stays empty.
     let mut table_buf = Vec::new();
     let mut tree_buf = Vec::new();
