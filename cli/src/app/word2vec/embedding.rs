@@ -13,13 +13,13 @@ use crate::ttm;
 /// # Errors
 /// A message if the format rejects the table (a zero dimension, a length other than
 /// `vocab · dim`, a file beyond 4 GiB).
-pub fn embedding_ttm(table: Vec<f32>, vocab: usize, dim: usize) -> Result<Vec<u8>, AppError> {
+pub fn embedding_ttm(table: &[f32], vocab: usize, dim: usize) -> Result<Vec<u8>, AppError> {
     let config = EmbeddingConfig {
         vocab,
         dim,
         seq_len: 1,
     };
-    let model = OwnedModel::new(vec![OwnedOp::Embedding(config, table)]);
+    let model = OwnedModel::new(vec![OwnedOp::Embedding(config, table.to_vec())]);
     ttm::encode(&model, None, 0, &[])
         .map_err(|e| AppError::new(format!("cannot encode the embedding table: {e}")))
 }
@@ -33,7 +33,7 @@ mod tests {
     #[test]
     fn reads_back_as_one_embedding() {
         let table: Vec<f32> = (0..6).map(|i| i as f32 * 0.5 - 1.0).collect();
-        let bytes = embedding_ttm(table.clone(), 3, 2).expect("encode");
+        let bytes = embedding_ttm(&table, 3, 2).expect("encode");
         let file = ttm::AlignedBytes::new(&bytes);
         let model = file.model().expect("parse");
         let ops: Vec<Op<'_>> = model.ops().collect();
@@ -45,6 +45,6 @@ mod tests {
             }
             other => panic!("expected an Embedding op, got {other:?}"),
         }
-        assert!(embedding_ttm(vec![0.0; 5], 3, 2).is_err());
+        assert!(embedding_ttm(&[0.0; 5], 3, 2).is_err());
     }
 }

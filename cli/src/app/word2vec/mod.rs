@@ -69,7 +69,7 @@ pub fn run(args: &Word2vecArgs) -> Result<(), AppError> {
     });
     bar.finish();
     let trained = trained?;
-    write_outputs(args, &vocab, trained.clone())?;
+    write_outputs(args, &vocab, &trained)?;
     summary(args, &vocab, &trained);
     Ok(())
 }
@@ -96,7 +96,7 @@ fn build_vocab(text: &str, args: &Word2vecArgs) -> Result<Vocab, AppError> {
 }
 
 /// Writes `--out` and the optional files.
-fn write_outputs(args: &Word2vecArgs, vocab: &Vocab, trained: Trained) -> Result<(), AppError> {
+fn write_outputs(args: &Word2vecArgs, vocab: &Vocab, trained: &Trained) -> Result<(), AppError> {
     let dim = args.dim;
     text_format::write_to(&args.out, |w| {
         text_format::write_vectors(w, vocab.words(), &trained.input, dim)
@@ -107,11 +107,11 @@ fn write_outputs(args: &Word2vecArgs, vocab: &Vocab, trained: Trained) -> Result
         })?;
     }
     if let Some(path) = &args.ttm {
-        let bytes = embedding::embedding_ttm(trained.input, vocab.len(), dim)?;
+        let bytes = embedding::embedding_ttm(&trained.input, vocab.len(), dim)?;
         write_file(path, &bytes)?;
     }
     if let Some(path) = &args.save_context {
-        let bytes = embedding::embedding_ttm(trained.output, vocab.len(), dim)?;
+        let bytes = embedding::embedding_ttm(&trained.output, vocab.len(), dim)?;
         write_file(path, &bytes)?;
     }
     Ok(())
