@@ -80,6 +80,10 @@ pub enum Command {
     /// (`data/digits.csv`): one table of teacher / student alone / distilled / int8 accuracy,
     /// parameters, flash and arena bytes.
     Demo(DemoArgs),
+    /// Train word vectors (skip-gram with negative sampling, or `--hs` hierarchical softmax)
+    /// on a text corpus, one sentence per line; writes them in the word2vec text format and
+    /// optionally as a `.ttm` Embedding layer.
+    Word2vec(super::word2vec::Word2vecArgs),
 }
 
 /// The optimizer of `train`.

@@ -30,6 +30,7 @@ pub mod saved;
 pub mod train;
 pub mod transformer;
 pub mod two_stage;
+pub mod word2vec;
 
 use std::fmt;
 
@@ -86,5 +87,6 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         Command::Inspect(a) => inspect::run(&a),
         Command::Export(a) => export::run(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::Word2vec(a) => word2vec::run(&a),
     }
 }
