@@ -1,6 +1,6 @@
 //! The firmware crates under `boards/` and their target triples.
 
-use crate::demo_check::{Showcase, DEMO, TRANSFORMER};
+use crate::demo_check::{Showcase, DEMO, TRANSFORMER, WORD2VEC};
 
 /// A board crate: its directory under `boards/`, its target triple, and what CI runs of it.
 pub struct Board {
@@ -20,7 +20,7 @@ pub struct Board {
     /// builds a real board's (there is no board on the CI machine).
     pub emulated: bool,
     /// The runs whose summary line CI compares with a committed expected file and whose
-    /// output checksum with `tinytune eval`'s (emulated boards only).
+    /// output checksum (if they run a model) with `tinytune eval`'s (emulated boards only).
     pub showcases: &'static [&'static Showcase],
     /// Whether it has the `bench` firmware `cargo xtask bench` runs (emulated boards only).
     pub bench: bool,
@@ -56,10 +56,10 @@ pub const BOARDS: &[Board] = &[
         dir: "qemu-m4",
         bin_dir: "target/boards/thumbv7em-none-eabihf/release",
         emulated: true,
-        bins: &["demo", "xor", "transformer"],
+        bins: &["demo", "xor", "transformer", "word2vec"],
         expected_exits: &[("hardfault", 3), ("panic", 101)],
         on_target_tests: true,
-        showcases: &[&DEMO, &TRANSFORMER],
+        showcases: &[&DEMO, &TRANSFORMER, &WORD2VEC],
         bench: true,
         runtime: None,
     },

@@ -26,6 +26,8 @@ pub mod platform;
 pub mod ram_flash;
 pub mod sensor;
 pub mod transformer;
+pub mod word2vec;
+pub mod word2vec_corpus;
 
 pub use display::ClassDisplay;
 pub use drift::Drift;
