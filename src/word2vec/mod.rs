@@ -29,9 +29,11 @@
 //! Training needs the word vectors and the context vectors (`4·vocab·dim` bytes each; the
 //! hierarchical softmax's node vectors are `4·(vocab − 1)·dim`), `4·dim` bytes of scratch, the
 //! negative table (`4·len`, any `len`; `word2vec.c` uses 10⁸ entries, a few per word are enough
-//! for small vocabularies) or the tree (`4·(2·vocab − 1)`), and a buffer of `4·n` bytes for a
-//! sentence of `n` words. For example 200 words of 16 dimensions with a 1,024-entry table:
-//! 12,800 + 12,800 + 64 + 4,096 bytes. Queries need none of it: a table in flash is enough.
+//! for small vocabularies) or the tree (`4·(2·vocab − 1)`), the counts the [`Subsampler`]
+//! reads (`8·vocab`), and a buffer of `4·n` bytes for the words kept of a sentence of `n` words
+//! (besides the sentence itself). For example 200 words of 16 dimensions with a 1,024-entry
+//! table and sentences of up to 20 words: 12,800 + 12,800 + 64 + 4,096 + 1,600 + 80 bytes.
+//! Queries need none of it: a table in flash is enough.
 
 mod huffman;
 mod query;

@@ -253,27 +253,23 @@ fn row_mut(table: &mut [f32], r: usize, dim: usize) -> Option<&mut [f32]> {
     table.get_mut(r.checked_mul(dim)?..)?.get_mut(..dim)
 }
 
-/// `a · b` over the common length, in eight interleaved partial sums (element `i` goes to sum
-/// `i % 8`) added pairwise at the end: independent sums let the host vectorise the loop (a
-/// single running sum is a serial chain of additions), and the order is fixed, so every target
-/// gives the same bits.
+/// `a · b` for slices of equal length, in four interleaved partial sums (element `i` goes to
+/// sum `i % 4`) added pairwise at the end: independent sums let the host vectorise the loop (a
+/// single running sum is a serial chain of dependent additions), and the order is fixed, so
+/// every target computes the same bits.
 #[inline]
 pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (a.get(..n).unwrap_or(&[]), b.get(..n).unwrap_or(&[]));
-    let mut acc = [0.0f32; 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (x, y) in ac.zip(bc) {
-        for ((s, x), y) in acc.iter_mut().zip(x).zip(y) {
-            *s += x * y;
-        }
+    let (ac, ar) = a.as_chunks::<4>();
+    let (bc, br) = b.as_chunks::<4>();
+    let (mut s0, mut s1, mut s2, mut s3) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
+    for (x, y) in ac.iter().zip(bc) {
+        s0 += x[0] * y[0];
+        s1 += x[1] * y[1];
+        s2 += x[2] * y[2];
+        s3 += x[3] * y[3];
     }
-    for ((s, x), y) in acc.iter_mut().zip(ar).zip(br) {
-        *s += x * y;
-    }
-    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
-    ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7))
+    let tail = ar.iter().zip(br).fold(0.0f32, |t, (x, y)| t + x * y);
+    ((s0 + s2) + (s1 + s3)) + tail
 }
 
 /// `y += a · x`.
