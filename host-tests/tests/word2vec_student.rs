@@ -10,7 +10,7 @@ use clap::Parser;
 use tinytune::layers::dense::DenseConfig;
 use tinytune::layers::embedding::EmbeddingConfig;
 use tinytune::layers::pool::GlobalAvgPoolConfig;
-use tinytune::layers::{AnyLayer, Layer, Sequential, TrainBuffers};
+use tinytune::layers::{AnyLayer, Sequential, TrainBuffers};
 use tinytune::model::Op;
 use tinytune::rng::{uniform_range_f32, RngCore, SeedableRng, SeededRng};
 use tinytune::train::optim::Sgd;
