@@ -33,7 +33,8 @@
 //! reads (`8·vocab`), and a buffer of `4·n` bytes for the words kept of a sentence of `n` words
 //! (besides the sentence itself). For example 200 words of 16 dimensions with a 1,024-entry
 //! table and sentences of up to 20 words: 12,800 + 12,800 + 64 + 4,096 + 1,600 + 80 bytes.
-//! Queries need none of it: a table in flash is enough.
+//! [`Word2VecConfig::training_bytes`] adds it up. Queries need none of it: a table in flash is
+//! enough.
 
 mod huffman;
 mod query;
@@ -129,6 +130,34 @@ impl Word2VecConfig {
     /// [`ShapeError::Dimension`] on overflow.
     pub fn input_len(&self) -> Result<usize, Error> {
         Ok(product(&[self.vocab, self.dim])?)
+    }
+
+    /// Bytes of RAM training needs, as the [module docs](self) count them: the word and
+    /// context vectors, `dim` floats of scratch, the negative table of `table_len` entries (for
+    /// the hierarchical softmax instead the tree, `4·(2·vocab − 1)`; `table_len` is then
+    /// ignored), the subsampler's counts (`8·vocab`) and the kept-words buffer for sentences of
+    /// up to `max_sentence` words. Not counted: the sentence itself, and the Huffman tree's
+    /// build scratch ([`HuffmanTree::work_len`] `u64`s, needed only while building).
+    /// Saturates instead of overflowing.
+    pub const fn training_bytes(&self, table_len: usize, max_sentence: usize) -> usize {
+        let rows = match self.objective {
+            Objective::NegativeSampling => self.vocab,
+            Objective::HierarchicalSoftmax => self.vocab.saturating_sub(1),
+        };
+        let lookup = match self.objective {
+            Objective::NegativeSampling => table_len,
+            Objective::HierarchicalSoftmax => HuffmanTree::tree_len(self.vocab),
+        };
+        let floats = self
+            .vocab
+            .saturating_add(rows)
+            .saturating_mul(self.dim)
+            .saturating_add(self.dim);
+        floats
+            .saturating_add(lookup)
+            .saturating_add(max_sentence)
+            .saturating_mul(4)
+            .saturating_add(self.vocab.saturating_mul(8))
     }
 
     /// Length of the context vectors: `vocab · dim` for negative sampling, `(vocab − 1) · dim`

@@ -508,3 +508,29 @@ fn init_is_uniform_within_half_over_dim_and_zero_outputs() {
     );
     assert!(o.iter().all(|&x| x == 0.0));
 }
+
+#[test]
+fn training_bytes_add_up_the_documented_buffers() {
+    // 42 words of 16 dimensions, 512 entries, sentences of 10: the device showcase's budget
+    // less its sentence buffer (2,688 + 2,688 + 64 + 2,048 + 336 + 40).
+    let c = Word2VecConfig::new(42, 16);
+    assert_eq!(c.training_bytes(512, 10), 7_864);
+    // The module docs' example: 200 words, 16 dimensions, 1,024 entries, 20-word sentences.
+    assert_eq!(
+        Word2VecConfig::new(200, 16).training_bytes(1_024, 20),
+        12_800 + 12_800 + 64 + 4_096 + 1_600 + 80
+    );
+    let hs = Word2VecConfig {
+        objective: Objective::HierarchicalSoftmax,
+        ..c
+    };
+    // 41 node vectors and an 83-entry tree instead of 42 context vectors and the table.
+    assert_eq!(
+        hs.training_bytes(512, 10),
+        2_688 + 41 * 64 + 64 + 83 * 4 + 336 + 40
+    );
+    assert_eq!(
+        Word2VecConfig::new(usize::MAX, 16).training_bytes(1, 1),
+        usize::MAX
+    );
+}

@@ -27,11 +27,12 @@
 //!
 //! # RAM
 //!
-//! Training needs, in bytes ([`training_ram`]), as the core's word2vec documentation counts
-//! them: `4·V·D` word vectors + `4·V·D` context vectors + `4·D` scratch + `4·T` negative table +
-//! `4·n` kept-words buffer for a sentence of up to `n` words; the showcase adds the sentence
-//! itself (`4·n`) and the counts the subsampler reads (`8·V`, `u64`). For `V` = 42, `D` = 16,
-//! `T` = 512, `n` = 10: 2,688 + 2,688 + 64 + 2,048 + 40 + 40 + 336 = 7,904 bytes. The lookup
+//! Training needs, in bytes ([`training_ram`]: the core's
+//! [`Word2VecConfig::training_bytes`] and the sentence): `4·V·D` word vectors + `4·V·D`
+//! context vectors + `4·D` scratch + `4·T` negative table + `8·V` counts (`u64`, read by the
+//! subsampler) + `4·n` kept words of a sentence of up to `n` words + `4·n` the sentence itself.
+//! For `V` = 42, `D` = 16, `T` = 512, `n` = 10: 2,688 + 2,688 + 64 + 2,048 + 336 + 40 + 40 =
+//! 7,904 bytes. The lookup
 //! needs none of it.
 //!
 //! The last line is `word2vec: vocab=… dim=… flash_gap=… recovery=… rel_before=… rel_after=…
@@ -97,15 +98,13 @@ pub fn context_file() -> &'static [u8] {
 /// The vocabulary, `word count` per line in id order.
 pub const VOCAB_TEXT: &str = include_str!("../data/word2vec-vocab.txt");
 
-/// Bytes of RAM SGNS training needs, as the core's word2vec docs count them: word and context
-/// vectors `4·vocab·dim` each, `4·dim` scratch, `4·table` negative table, `4·sentence` for the
-/// kept words of a sentence of up to `sentence` words.
+/// Bytes of RAM the training needs ([`Word2VecConfig::training_bytes`]: word and context
+/// vectors, scratch, negative table, counts, kept words) plus the sentence buffer.
 pub const fn training_ram(vocab: usize, dim: usize, table: usize, sentence: usize) -> usize {
-    2 * 4 * vocab * dim + 4 * dim + 4 * table + 4 * sentence
+    Word2VecConfig::new(vocab, dim).training_bytes(table, sentence) + 4 * sentence
 }
 
-/// The showcase's buffers, in .bss: everything the training needs ([`training_ram`]), the
-/// sentence and the counts.
+/// The showcase's buffers, in .bss: exactly [`training_ram`].
 pub struct Buffers {
     input: [f32; VOCAB * DIM],
     output: [f32; VOCAB * DIM],
@@ -137,11 +136,9 @@ impl Default for Buffers {
     }
 }
 
-// The buffers are exactly the documented budget: the core's formula, the sentence, the counts.
-const _: () = assert!(
-    core::mem::size_of::<Buffers>()
-        == training_ram(VOCAB, DIM, TABLE_LEN, MAX_SENTENCE) + 4 * MAX_SENTENCE + 8 * VOCAB
-);
+// The buffers are exactly the documented budget: the core's count and the sentence.
+const _: () =
+    assert!(core::mem::size_of::<Buffers>() == training_ram(VOCAB, DIM, TABLE_LEN, MAX_SENTENCE));
 
 static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
 
