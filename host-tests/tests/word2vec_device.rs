@@ -1,7 +1,8 @@
-//! The M4F's word2vec showcase run on the host: the same code, data files, seeds and
-//! sentences as on the emulated board. f32 arithmetic is IEEE on both, so the host must end
-//! with the same word vectors, bit for bit: the CRC-32 the board prints in its summary line
-//! (`boards/qemu-m4/expected/word2vec.txt`) is checked here against the host's.
+//! The boards' word2vec showcase run on the host: the same code, data files, seeds and
+//! sentences as on the emulated boards. f32 arithmetic is IEEE on all of them (the M4F's FPU,
+//! RV32's software floats, x86), so the host must end with the same word vectors, bit for bit:
+//! the CRC-32 each board prints in its summary line (`boards/qemu-m4/expected/word2vec.txt`,
+//! `boards/qemu-riscv/expected/word2vec.txt`) is checked here against the host's.
 
 use tinytune_board_common::word2vec::{self, Buffers, Report};
 use tinytune_board_common::Platform;
@@ -32,12 +33,17 @@ fn the_host_prints_the_boards_summary_but_for_the_instruction_count() {
     let mut line = String::new();
     r.write_summary(&mut line).unwrap();
     println!("{line}");
-    let expected = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../boards/qemu-m4/expected/word2vec.txt"
-    ))
-    .unwrap();
-    let expected = expected.trim();
+    for board in ["qemu-m4", "qemu-riscv"] {
+        let path = format!(
+            "{}/../boards/{board}/expected/word2vec.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let expected = std::fs::read_to_string(&path).unwrap();
+        same_but_instructions(&line, expected.trim(), board);
+    }
+}
+
+fn same_but_instructions(line: &str, expected: &str, board: &str) {
     for key in [
         "vocab",
         "dim",
@@ -51,9 +57,9 @@ fn the_host_prints_the_boards_summary_but_for_the_instruction_count() {
         "vectors_crc32",
     ] {
         assert_eq!(
-            field(&line, key),
+            field(line, key),
             field(expected, key),
-            "{key}\n host:  {line}\n board: {expected}"
+            "{key}\n host:  {line}\n {board}: {expected}"
         );
     }
 }

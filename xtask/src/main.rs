@@ -8,7 +8,7 @@
 //! - `bench`: instruction counts of the kernels, one inference and one fine-tuning step on
 //!   every emulated board (their `bench` firmware), one line each, then a table next to the
 //!   CMSIS-NN figures and the targets. A measurement: missed targets do not fail it.
-//! - `bless`: runs the emulated boards' demos (and the M4F's transformer and word2vec) and writes their
+//! - `bless`: runs the emulated boards' demos (and the transformer and word2vec showcases) and writes their
 //!   summary lines to `boards/<board>/expected/<bin>.txt`, which `ci` compares with (after an
 //!   intended change).
 //! - `vectors`: regenerates the committed on-target test vectors from the host references.
