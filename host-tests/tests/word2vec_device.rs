@@ -5,7 +5,7 @@
 //! `boards/qemu-riscv/expected/word2vec.txt`) is checked here against the host's.
 
 use tinytune_board_common::word2vec::{self, Buffers, Report};
-use tinytune_board_common::Platform;
+use tinytune_board_common::{Platform, RamNorFlash};
 
 /// The host has no instruction counter.
 struct Host;
@@ -16,9 +16,13 @@ impl Platform for Host {
     }
 }
 
+/// The boards' RAM-backed NOR flash: 4-byte writes, 4 KiB pages.
+type Flash<'a> = RamNorFlash<'a, 4, 4096>;
+
 fn run() -> Report {
     let mut bufs = Box::new(Buffers::new());
-    word2vec::run(&mut Host, &mut bufs).unwrap()
+    let mut bytes = vec![0xFF; word2vec::flash_len::<Flash>()];
+    word2vec::run(&mut Host, Flash::new(&mut bytes), &mut bufs).unwrap()
 }
 
 /// The value of `key=` in a summary line.
@@ -55,6 +59,7 @@ fn same_but_instructions(line: &str, expected: &str, board: &str) {
         "pairs_per_sentence",
         "ram_bytes",
         "vectors_crc32",
+        "reload",
     ] {
         assert_eq!(
             field(line, key),
@@ -69,6 +74,7 @@ fn clusters_are_found_in_flash_and_kept_while_the_new_relation_is_learned() {
     let r = run();
     println!("{r:?}");
     assert!(r.passes(), "{r:?}");
+    assert!(r.reload_ok);
     assert_eq!(r.ram_bytes, 7904);
 }
 

@@ -319,7 +319,7 @@ pub(crate) fn argmax(values: &[f32]) -> usize {
 }
 
 /// CRC-32 of the little-endian bytes of `values`, folded value by value (no byte buffer).
-fn crc32_f32s(values: &[f32]) -> u32 {
+pub(crate) fn crc32_f32s(values: &[f32]) -> u32 {
     !values.iter().fold(0xFFFF_FFFF, |crc, v| {
         tinytune::model::crc32_update(crc, &v.to_le_bytes())
     })

@@ -24,6 +24,10 @@
 //!    neighbours), the pairs and instructions of one sentence's update (`train_sentence`), and
 //!    the CRC-32 of the final word vectors, which the host reproduces bit for bit (host-tests'
 //!    `word2vec_device`).
+//! 3. **Kept across power loss.** Saves the word and context vectors with
+//!    [`ParamStore`](tinytune::model::persist::ParamStore) (two slots, commit record last) in
+//!    the board's NOR flash ([`flash_len`] bytes), forgets them as a reset would, and loads them
+//!    back: `reload=ok` if they come back bit for bit.
 //!
 //! # RAM
 //!
@@ -38,12 +42,15 @@
 //! The last line is `word2vec: vocab=… dim=… flash_gap=… recovery=… rel_before=… rel_after=…
 //! preserved=… pairs_per_sentence=… ram_bytes=… insns_per_sentence=… vectors_crc32=…`.
 
+use crate::demo::crc32_f32s;
 use crate::word2vec_corpus::{
     topic, word_id, Generator, Relation, MAX_SENTENCE, TOPIC_WORDS, WORDS,
 };
 use crate::Platform;
 use core::fmt::{self, Write};
 use static_cell::ConstStaticCell;
+use tinytune::model::persist::nor_flash::NorFlash;
+use tinytune::model::persist::{ParamStore, PersistError};
 use tinytune::model::{FormatError, Model, Op};
 use tinytune::rng::{SeedableRng, SeededRng};
 use tinytune::word2vec::{
@@ -104,10 +111,20 @@ pub const fn training_ram(vocab: usize, dim: usize, table: usize, sentence: usiz
     Word2VecConfig::new(vocab, dim).training_bytes(table, sentence) + 4 * sentence
 }
 
+/// Floats the device learns and keeps: the word vectors, then the context vectors.
+pub const LEARNED: usize = 2 * VOCAB * DIM;
+
+/// Bytes of NOR flash the showcase needs on flash `F` for its two slots of [`LEARNED`] floats
+/// (each rounded up to whole erase pages).
+pub const fn flash_len<F: NorFlash>() -> usize {
+    ParamStore::<F>::region_len(LEARNED)
+}
+
 /// The showcase's buffers, in .bss: exactly [`training_ram`].
 pub struct Buffers {
-    input: [f32; VOCAB * DIM],
-    output: [f32; VOCAB * DIM],
+    /// The word vectors `[VOCAB, DIM]`, then the context vectors `[VOCAB, DIM]`: one slice, so
+    /// one save keeps both.
+    vectors: [f32; LEARNED],
     scratch: [f32; DIM],
     table: [u32; TABLE_LEN],
     kept: [u32; MAX_SENTENCE],
@@ -119,8 +136,7 @@ impl Buffers {
     /// Zeroed buffers (const, for a static).
     pub const fn new() -> Self {
         Buffers {
-            input: [0.0; VOCAB * DIM],
-            output: [0.0; VOCAB * DIM],
+            vectors: [0.0; LEARNED],
             scratch: [0.0; DIM],
             table: [0; TABLE_LEN],
             kept: [0; MAX_SENTENCE],
@@ -154,6 +170,14 @@ pub enum ShowcaseError {
     Vocab,
     /// Training or a query failed.
     Run(tinytune::Error),
+    /// Saving or loading the vectors failed.
+    Persist(PersistError),
+}
+
+impl From<PersistError> for ShowcaseError {
+    fn from(e: PersistError) -> Self {
+        ShowcaseError::Persist(e)
+    }
 }
 
 impl From<tinytune::Error> for ShowcaseError {
@@ -189,6 +213,8 @@ pub struct Report {
     pub insns_per_sentence: u64,
     /// CRC-32 of the final word vectors (little-endian `f32`, row after row).
     pub vectors_crc32: u32,
+    /// Whether the word and context vectors came back from flash bit for bit.
+    pub reload_ok: bool,
 }
 
 impl Report {
@@ -198,6 +224,7 @@ impl Report {
             && self.recovery >= MIN_RECOVERY
             && self.rel_after - self.rel_before >= MIN_REL_GAIN
             && self.preserved >= MIN_PRESERVED
+            && self.reload_ok
     }
 
     /// Writes the summary line (without a newline).
@@ -220,8 +247,11 @@ impl Report {
         }
         write!(
             w,
-            " ram_bytes={} insns_per_sentence={} vectors_crc32={:#010x}",
-            self.ram_bytes, self.insns_per_sentence, self.vectors_crc32
+            " ram_bytes={} insns_per_sentence={} vectors_crc32={:#010x} reload={}",
+            self.ram_bytes,
+            self.insns_per_sentence,
+            self.vectors_crc32,
+            if self.reload_ok { "ok" } else { "failed" }
         )
     }
 }
@@ -370,24 +400,29 @@ fn relation(table: &[f32], vocab: &Vocab, word: u32, t: usize) -> f32 {
 ///
 /// # Errors
 /// [`ShowcaseError`]: what failed first.
-pub fn run<P: Platform>(platform: &mut P, bufs: &mut Buffers) -> Result<Report, ShowcaseError> {
+pub fn run<P: Platform, F: NorFlash>(
+    platform: &mut P,
+    flash: F,
+    bufs: &mut Buffers,
+) -> Result<Report, ShowcaseError> {
     let vocab = parse_vocab(VOCAB_TEXT, &mut bufs.counts)?;
     let moved_g = word_id(MOVED).ok_or(ShowcaseError::Vocab)?;
     let moved = *vocab.id_of.get(moved_g).ok_or(ShowcaseError::Vocab)?;
 
     // 1. Lookup from flash: the table is read in place.
-    let flash = table(vectors_file())?;
-    let flash_gap = gap(flash, &vocab);
-    let flash_recovery = recovery(flash, &vocab, None)?;
-    let rel_before = relation(flash, &vocab, moved, TO_TOPIC);
+    let in_flash = table(vectors_file())?;
+    let flash_gap = gap(in_flash, &vocab);
+    let flash_recovery = recovery(in_flash, &vocab, None)?;
+    let rel_before = relation(in_flash, &vocab, moved, TO_TOPIC);
 
     // 2. Incremental SGNS on new sentences, in RAM.
-    bufs.input.copy_from_slice(flash);
-    bufs.output.copy_from_slice(table(context_file())?);
+    let (input, output) = bufs.vectors.split_at_mut(VOCAB * DIM);
+    input.copy_from_slice(in_flash);
+    output.copy_from_slice(table(context_file())?);
     let config = Word2VecConfig::new(VOCAB, DIM);
     let negatives = NegativeTable::build(&bufs.counts, &mut bufs.table)?;
     let subsampler = Subsampler::new(&bufs.counts, config.sample);
-    let mut model = Word2Vec::new(config, &mut bufs.input, &mut bufs.output, &mut bufs.scratch)?;
+    let mut model = Word2Vec::new(config, input, output, &mut bufs.scratch)?;
     let schedule = Schedule {
         alpha0: ALPHA0,
         total_words: NEW_SENTENCES as u64,
@@ -420,13 +455,23 @@ pub fn run<P: Platform>(platform: &mut P, bufs: &mut Buffers) -> Result<Report, 
         pairs += stats.pairs;
     }
 
-    let trained = &bufs.input[..];
+    let trained = bufs.vectors.get(..VOCAB * DIM).unwrap_or(&[]);
     let rel_after = relation(trained, &vocab, moved, TO_TOPIC);
     let preserved = recovery(trained, &vocab, Some(moved))?;
-    let mut crc = 0xFFFF_FFFFu32;
-    for v in trained {
-        crc = tinytune::model::crc32_update(crc, &v.to_le_bytes());
-    }
+    let crc = crc32_f32s(trained);
+
+    // 3. Save both tables, lose the RAM as a reset would, load them back. The tag is the CRC of
+    // the flash vectors the device started from: a store of other vectors is not loaded.
+    let learned_crc = crc32_f32s(&bufs.vectors);
+    let tag = tinytune::model::crc32(vectors_file());
+    let region = flash_len::<F>() as u32;
+    let mut store = ParamStore::new(flash, 0, region, tag)?;
+    store.save(&bufs.vectors)?;
+    bufs.vectors.fill(0.0);
+    let mut store = ParamStore::new(store.release(), 0, region, tag)?;
+    store.load(&mut bufs.vectors)?;
+    let reload_ok = crc32_f32s(&bufs.vectors) == learned_crc;
+
     let ram_bytes = core::mem::size_of::<Buffers>();
     Ok(Report {
         vocab: VOCAB,
@@ -439,7 +484,8 @@ pub fn run<P: Platform>(platform: &mut P, bufs: &mut Buffers) -> Result<Report, 
         ram_bytes,
         pairs_per_sentence: fixed4(pairs as f32 / NEW_SENTENCES as f32),
         insns_per_sentence: insns / NEW_SENTENCES as u64,
-        vectors_crc32: !crc,
+        vectors_crc32: crc,
+        reload_ok,
     })
 }
 
@@ -461,14 +507,15 @@ impl Write for Line {
     }
 }
 
-/// Takes the static buffers (once), runs [`run`], prints the summary line through defmt and
-/// returns the board's exit status: 0 if the thresholds hold ([`Report::passes`]), 2 if it ran
-/// but missed them, 1 if it failed.
-pub fn main<P: Platform>(platform: &mut P) -> i32 {
+/// Takes the static buffers (once), runs [`run`] with the board's NOR flash (at least
+/// [`flash_len`] bytes from offset 0, erased), prints the summary line through defmt and
+/// returns the board's exit status: 0 if the thresholds hold and the vectors came back from
+/// flash ([`Report::passes`]), 2 if it ran but missed them, 1 if it failed.
+pub fn main<P: Platform, F: NorFlash>(platform: &mut P, flash: F) -> i32 {
     let Some(bufs) = BUFFERS.try_take() else {
         return 1;
     };
-    match run(platform, bufs) {
+    match run(platform, flash, bufs) {
         Ok(r) => {
             platform.report();
             let mut line = Line {
