@@ -130,14 +130,26 @@ pub struct Trained {
 }
 
 /// Skip-gram over `corpus` for `epochs` epochs with `config` (its `vocab` is set from the
-/// corpus), seeded: the same seed gives the same bits.
-pub fn train(corpus: &Corpus, mut config: Word2VecConfig, epochs: usize, seed: u64) -> Trained {
+/// corpus) and a negative table of 100 entries per word, seeded: the same seed gives the same
+/// bits.
+pub fn train(corpus: &Corpus, config: Word2VecConfig, epochs: usize, seed: u64) -> Trained {
+    train_with_table(corpus, config, epochs, seed, 100 * corpus.counts.len())
+}
+
+/// [`train`] with a negative table of `table_len` entries.
+pub fn train_with_table(
+    corpus: &Corpus,
+    mut config: Word2VecConfig,
+    epochs: usize,
+    seed: u64,
+    table_len: usize,
+) -> Trained {
     config.vocab = corpus.counts.len();
     let mut input = vec![0.0; config.input_len().unwrap()];
     let mut output = vec![0.0; config.output_len().unwrap()];
     let mut scratch = vec![0.0; config.dim];
     let mut rng = SeededRng::seed_from_u64(seed);
-    let mut table_buf = vec![0u32; 100 * config.vocab];
+    let mut table_buf = vec![0u32; table_len];
     let table = NegativeTable::build(&corpus.counts, &mut table_buf).unwrap();
     let mut work = vec![0u64; HuffmanTree::work_len(config.vocab)];
     let mut links = vec![0u32; HuffmanTree::tree_len(config.vocab)];
