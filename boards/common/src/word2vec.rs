@@ -25,7 +25,7 @@
 //!    the CRC-32 of the final word vectors, which the host reproduces bit for bit (host-tests'
 //!    `word2vec_device`).
 //! 3. **Kept across power loss.** Saves the word and context vectors with
-//!    [`ParamStore`](tinytune::model::persist::ParamStore) (two slots, commit record last) in
+//!    [`ParamStore`] (two slots, commit record last) in
 //!    the board's NOR flash ([`flash_len`] bytes), forgets them as a reset would, and loads them
 //!    back: `reload=ok` if they come back bit for bit.
 //!
