@@ -40,9 +40,7 @@ pub struct Runtime {
     /// The same firmware without the model.
     pub baseline: &'static str,
     /// Bytes CI allows the runtime less the baseline: what running the model adds to a
-    /// firmware, weights excluded. A regression limit: the goal (under 8 KB for
-    /// everything but the weights) was met with the portable kernels and is missed by about
-    /// 2 KB with the tuned ones (README, firmware size).
+    /// firmware, weights excluded (README, firmware size).
     pub budget: u64,
 }
 
